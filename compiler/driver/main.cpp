@@ -1,0 +1,317 @@
+// The `mncc` command: subcommands over the compiler stages.
+//
+// Every failure prints one line "mncc: error: ..." on stderr and exits 1;
+// usage mistakes exit 2. Nothing here throws past main.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "frontend/frontend.h"
+#include "frontend/synth.h"
+#include "image/image.h"
+#include "lower/compile.h"
+#include "passes/passes.h"
+#include "reference/inspect.h"
+#include "reference/interpreter.h"
+#include "support/error.h"
+
+#ifndef MNCC_VERSION
+#define MNCC_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using mncc::Error;
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A tiny option parser: positional arguments, --flag, --key value, --key=value.
+class Args {
+public:
+    Args(int argc, char** argv, int first, const std::vector<std::string>& flags,
+         const std::vector<std::string>& keys) {
+        for (int i = first; i < argc; ++i) {
+            std::string a = argv[i];
+            if (a.size() > 2 && a.compare(0, 2, "--") == 0) {
+                std::string key = a.substr(2), value;
+                bool has_value = false;
+                if (auto eq = key.find('='); eq != std::string::npos) {
+                    value = key.substr(eq + 1);
+                    key = key.substr(0, eq);
+                    has_value = true;
+                }
+                if (std::find(flags.begin(), flags.end(), key) != flags.end()) {
+                    if (has_value) throw UsageError("option --" + key + " takes no value");
+                    flags_[key] = true;
+                } else if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+                    if (!has_value) {
+                        if (i + 1 >= argc) throw UsageError("option --" + key + " needs a value");
+                        value = argv[++i];
+                    }
+                    values_[key] = value;
+                } else {
+                    throw UsageError("unknown option " + a);
+                }
+            } else if (a == "-o") {
+                if (i + 1 >= argc) throw UsageError("option -o needs a value");
+                values_["o"] = argv[++i];
+            } else {
+                positional_.push_back(a);
+            }
+        }
+    }
+    bool flag(const std::string& k) const { return flags_.count(k) > 0; }
+    std::string get(const std::string& k, const std::string& def = "") const {
+        auto it = values_.find(k);
+        return it == values_.end() ? def : it->second;
+    }
+    bool has(const std::string& k) const { return values_.count(k) > 0; }
+    double number(const std::string& k, double def) const {
+        if (!has(k)) return def;
+        const std::string& s = values_.at(k);
+        char* end = nullptr;
+        double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || *end != '\0' || !std::isfinite(v)) throw UsageError("--" + k + ": not a number: '" + s + "'");
+        return v;
+    }
+    int integer(const std::string& k, int def, int lo, int hi) const {
+        double v = number(k, def);
+        if (v != std::floor(v) || v < lo || v > hi)
+            throw UsageError("--" + k + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return static_cast<int>(v);
+    }
+    const std::vector<std::string>& positional() const { return positional_; }
+    std::string model() const {
+        if (positional_.size() != 1) throw UsageError("expected exactly one model file");
+        return positional_[0];
+    }
+
+private:
+    std::map<std::string, bool> flags_;
+    std::map<std::string, std::string> values_;
+    std::vector<std::string> positional_;
+};
+
+const char* kMainHelp =
+    "mncc " MNCC_VERSION " - ahead-of-time compiler for MobileNets\n"
+    "\n"
+    "usage: mncc COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  inspect MODEL     print the network as mncc understood it (layers, mult-adds, parameters)\n"
+    "  run MODEL         classify an image with the reference interpreter\n"
+    "  compile MODEL     compile the network into a static library with a C/C++ header\n"
+    "  synth             write a MobileNet v1 frozen GraphDef with random weights\n"
+    "\n"
+    "options: --help (also after a command), --version\n";
+
+const char* kInspectHelp =
+    "usage: mncc inspect MODEL [--json] [--input NAME] [--output NAME] [--dump-ir DIR]\n"
+    "\n"
+    "Prints one row per layer (kind, shapes, kernel, stride, padding, activation, mult-adds,\n"
+    "parameters), totals, and the share of mult-adds and parameters per layer kind.\n"
+    "  --json          print the same data as JSON\n"
+    "  --input NAME    the input Placeholder (found automatically by default)\n"
+    "  --output NAME   the output node (found automatically by default)\n"
+    "  --dump-ir DIR   write the IR after every pass into DIR\n";
+
+const char* kRunHelp =
+    "usage: mncc run MODEL --image FILE [--labels FILE] [--top K] [--save-output FILE]\n"
+    "                [--input NAME] [--output NAME]\n"
+    "\n"
+    "Classifies FILE (JPEG, PNG, BMP or PPM) with the reference interpreter: centre crop,\n"
+    "bilinear resize to the model's input size, the model's normalisation. Prints the top K\n"
+    "classes as 'index label probability'.\n"
+    "  --labels FILE       one label per line, line i names class i\n"
+    "  --top K             how many classes to print (default 5)\n"
+    "  --save-output FILE  write the whole output vector as little-endian float32\n";
+
+const char* kCompileHelp =
+    "usage: mncc compile MODEL --target=TARGET -o DIR [--name NAME] [--schedule FILE]\n"
+    "                [--cxx CXX] [--ar AR] [--input NAME] [--output NAME] [--dump-ir DIR]\n"
+    "\n"
+    "Writes DIR/NAME.h (C/C++ API), DIR/libNAME.a (kernels, weights, Halide runtime),\n"
+    "DIR/NAME.cpp (the emitted glue) and DIR/NAME.json (manifest). DIR is written\n"
+    "atomically: nothing is left there if compilation fails.\n"
+    "  --target TARGET   host (default), x86-64-avx2, x86-64-avx512, halide:<target string>\n"
+    "  --name NAME       C identifier prefix for the API (default mobilenet)\n"
+    "  --schedule FILE   a tuned schedule file\n"
+    "  --cxx, --ar       compiler and archiver for the emitted glue (default c++, ar)\n";
+
+const char* kSynthHelp =
+    "usage: mncc synth [--alpha A] [--resolution R] [--classes N] [--seed S] -o FILE\n"
+    "\n"
+    "Writes a MobileNet v1 frozen GraphDef in TF-slim's style (same op set and names as\n"
+    "TensorFlow's released graphs) with deterministic random weights.\n"
+    "  --alpha A        width multiplier (default 1.0); depth = max(int(c*A), 8)\n"
+    "  --resolution R   input height and width (default 224)\n"
+    "  --classes N      output classes (default 1001)\n"
+    "  --seed S         random seed (default 1)\n";
+
+bool wants_help(int argc, char** argv) {
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--help" || a == "-h") return true;
+    }
+    return false;
+}
+
+mncc::Graph load_and_lower(const Args& args) {
+    mncc::FrontendOptions fo;
+    fo.input_name = args.get("input");
+    fo.output_name = args.get("output");
+    mncc::Graph g = mncc::load_model(args.model(), fo);
+    mncc::PassOptions po;
+    po.dump_dir = args.get("dump-ir");
+    mncc::run_passes(g, po);
+    return g;
+}
+
+// Writes `bytes` to `path` through a temporary file and a rename, so a failure
+// never leaves a half-written file.
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+    std::string tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f) throw Error(path + ": cannot write");
+        f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!f) {
+            std::remove(tmp.c_str());
+            throw Error(path + ": write failed");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::remove(tmp.c_str());
+        throw Error(path + ": cannot write (" + ec.message() + ")");
+    }
+}
+
+int cmd_inspect(const Args& args) {
+    mncc::Graph g = load_and_lower(args);
+    if (args.flag("json"))
+        std::cout << mncc::inspect_json(g).dump(2) << "\n";
+    else
+        std::cout << mncc::inspect_table(g);
+    return 0;
+}
+
+int cmd_run(const Args& args) {
+    if (!args.has("image")) throw UsageError("run needs --image FILE");
+    const int top = args.integer("top", 5, 1, 100000);
+    std::vector<std::string> labels = mncc::load_labels(args.get("labels"));
+    mncc::Graph g = load_and_lower(args);
+    mncc::Image img = mncc::load_image(args.get("image"));
+    std::vector<float> out = mncc::run_reference(g, mncc::preprocess_image(img, g));
+    if (args.has("save-output")) {
+        std::string bytes(reinterpret_cast<const char*>(out.data()), out.size() * sizeof(float));
+        write_file_atomic(args.get("save-output"), bytes);
+    }
+    std::vector<int> idx(out.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    const size_t k = std::min<size_t>(static_cast<size_t>(top), idx.size());
+    std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(),
+                      [&](int a, int b) { return out[a] > out[b] || (out[a] == out[b] && a < b); });
+    for (size_t i = 0; i < k; ++i) {
+        int c = idx[i];
+        std::string label = c < static_cast<int>(labels.size()) ? labels[c] : "";
+        std::printf("%d\t%s\t%.6f\n", c, label.c_str(), out[c]);
+    }
+    return 0;
+}
+
+int cmd_compile(const Args& args) {
+    if (!args.has("o")) throw UsageError("compile needs -o DIR");
+    mncc::Graph g = load_and_lower(args);
+    mncc::CompileOptions co;
+    co.target = args.get("target", "host");
+    co.out_dir = args.get("o");
+    co.name = args.get("name", "mobilenet");
+    co.schedule_file = args.get("schedule");
+    co.model_file = args.model();
+    co.cxx = args.get("cxx", co.cxx);
+    co.ar = args.get("ar", co.ar);
+    mncc::compile_model(g, co);
+    return 0;
+}
+
+int cmd_synth(const Args& args) {
+    if (!args.has("o")) throw UsageError("synth needs -o FILE");
+    if (!args.positional().empty()) throw UsageError("synth takes no positional arguments");
+    mncc::SynthOptions so;
+    so.alpha = args.number("alpha", 1.0);
+    if (!(so.alpha > 0 && so.alpha <= 4)) throw UsageError("--alpha must be in (0, 4]");
+    so.resolution = args.integer("resolution", 224, 32, 4096);
+    so.classes = args.integer("classes", 1001, 1, 100000);
+    so.seed = static_cast<uint64_t>(args.number("seed", 1));
+    write_file_atomic(args.get("o"), mncc::synth_tf_graphdef(so));
+    return 0;
+}
+
+struct Command {
+    const char* help;
+    std::vector<std::string> flags, keys;
+    std::function<int(const Args&)> run;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::map<std::string, Command> commands = {
+        {"inspect", {kInspectHelp, {"json"}, {"input", "output", "dump-ir"}, cmd_inspect}},
+        {"run", {kRunHelp, {}, {"image", "labels", "top", "save-output", "input", "output", "dump-ir"}, cmd_run}},
+        {"compile",
+         {kCompileHelp, {}, {"target", "name", "schedule", "cxx", "ar", "input", "output", "dump-ir"}, cmd_compile}},
+        {"synth", {kSynthHelp, {}, {"alpha", "resolution", "classes", "seed"}, cmd_synth}},
+    };
+    if (argc < 2) {
+        std::fputs(kMainHelp, stderr);
+        return 2;
+    }
+    std::string cmd = argv[1];
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+        std::fputs(kMainHelp, stdout);
+        return 0;
+    }
+    if (cmd == "--version") {
+        std::printf("mncc %s\n", MNCC_VERSION);
+        return 0;
+    }
+    auto it = commands.find(cmd);
+    if (it == commands.end()) {
+        std::fprintf(stderr, "mncc: error: unknown command '%s' (see mncc --help)\n", cmd.c_str());
+        return 2;
+    }
+    if (wants_help(argc, argv)) {
+        std::fputs(it->second.help, stdout);
+        return 0;
+    }
+    try {
+        Args args(argc, argv, 2, it->second.flags, it->second.keys);
+        return it->second.run(args);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "mncc %s: usage error: %s (see mncc %s --help)\n", cmd.c_str(), e.what(), cmd.c_str());
+        return 2;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "mncc: error: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "mncc: error: out of memory\n");
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "mncc: error: internal error: %s\n", e.what());
+        return 1;
+    }
+}

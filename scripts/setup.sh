@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mncc needs to build, test and cross-compile.
+# Idempotent and quick when everything is present: apt runs only for what is missing.
+set -euo pipefail
+
+packages=(
+  g++ cmake make binutils pkg-config
+  libhalide14-0-dev            # Halide 14: lowering, schedules, AOT codegen, runtime
+  libprotobuf-dev protobuf-compiler   # TensorFlow GraphDef front end
+  libstb-dev                   # image decoding (JPEG, PNG, BMP, PPM)
+  nlohmann-json3-dev           # manifests, inspect --json
+  libgtest-dev                 # test suite
+  libclang-14-dev              # codegen checks on the emitted header and glue
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
