@@ -34,7 +34,7 @@ TEST(Image, PpmAtModelSizeIsOnlyNormalised) {
     ASSERT_EQ(img.height, 128);
     std::vector<float> x = mncc::preprocess_image(img, graph_with_input(128));
     ASSERT_EQ(x.size(), img.rgb.size());
-    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], float(img.rgb[i] / 127.5 - 1.0)) << i;
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], img.rgb[i] / 127.5 - 1.0, 1e-6) << i;
 }
 
 // The photo, cropped and resized by mncc, reproduces the reference PPM input
