@@ -137,9 +137,7 @@ int64_t node_mult_adds(const Graph& g, const Node& n) {
     }
 }
 
-int64_t node_params(const Node& n) {
-    return static_cast<int64_t>(n.weights.data.size() + n.bias.data.size());
-}
+int64_t node_params(const Node& n) { return static_cast<int64_t>(n.weights.data.size()); }
 
 LayerKind layer_kind(const Graph& g, const Node& n) {
     (void)g;

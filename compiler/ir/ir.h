@@ -126,8 +126,9 @@ struct Graph {
 };
 
 // Mult-adds and parameters of a layer node, as the MobileNet paper counts them
-// (conv and FC mult-adds; batch norm, bias and activations excluded from
-// mult-adds; parameters count weights and biases).
+// (Tables 2, 6, 7): mult-adds of conv and FC layers, parameters = weights.
+// Biases (folded batch norm) and activations are excluded from both; the
+// paper's shares only add up this way.
 int64_t node_mult_adds(const Graph& g, const Node& n);
 int64_t node_params(const Node& n);
 
