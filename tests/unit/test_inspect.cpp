@@ -45,7 +45,8 @@ TEST(Inspect, CountsMultAddsAndParamsPerLayer) {
     const char* ops[] = {"Conv2D", "DepthwiseConv2D", "Conv2D", "AvgPool", "FullyConnected", "Reshape", "Softmax"};
     // conv: 4x4x4 outputs x 27 taps; dw: 4x4x4 x 9; pw: 4x4x8 x 4; fc: 10 x 8.
     const int64_t mult_adds[] = {1728, 576, 512, 0, 80, 0, 0};
-    const int64_t params[] = {108 + 4, 36 + 4, 32 + 8, 0, 80 + 10, 0, 0};
+    // Parameters are weights only, as the paper counts them (biases excluded).
+    const int64_t params[] = {108, 36, 32, 0, 80, 0, 0};
     for (size_t i = 0; i < 7; ++i) {
         EXPECT_EQ(l[i]["kind"], kinds[i]) << i;
         EXPECT_EQ(l[i]["op"], ops[i]) << i;
@@ -63,7 +64,7 @@ TEST(Inspect, CountsMultAddsAndParamsPerLayer) {
     EXPECT_EQ(l[2]["activation"], "none");
     EXPECT_EQ(l[3]["kernel"], nlohmann::json({4, 4}));
     EXPECT_EQ(j["totals"]["mult_adds"], 2896);
-    EXPECT_EQ(j["totals"]["params"], 282);
+    EXPECT_EQ(j["totals"]["params"], 256);
 }
 
 TEST(Inspect, SharesFollowTable2AndSumTo100) {
@@ -72,7 +73,7 @@ TEST(Inspect, SharesFollowTable2AndSumTo100) {
     EXPECT_NEAR(s["depthwise"]["mult_adds_pct"].get<double>(), 100.0 * 576 / 2896, 1e-9);
     EXPECT_NEAR(s["pointwise"]["mult_adds_pct"].get<double>(), 100.0 * 512 / 2896, 1e-9);
     EXPECT_NEAR(s["fully_connected"]["mult_adds_pct"].get<double>(), 100.0 * 80 / 2896, 1e-9);
-    EXPECT_NEAR(s["fully_connected"]["params_pct"].get<double>(), 100.0 * 90 / 282, 1e-9);
+    EXPECT_NEAR(s["fully_connected"]["params_pct"].get<double>(), 100.0 * 80 / 256, 1e-9);
     double ma = 0, pa = 0;
     for (const char* k : {"conv", "depthwise", "pointwise", "fully_connected"}) {
         ma += s[k]["mult_adds_pct"].get<double>();
@@ -89,9 +90,9 @@ TEST(Inspect, TableShowsRowsTotalsAndShares) {
     EXPECT_NE(t.find("total  0.003 M mult-adds, 0.000 M params"), std::string::npos) << t;
     // One row per layer, e.g. the first conv with its pads and mult-adds.
     EXPECT_NE(t.find("0    conv             Conv2D          1x8x8x3        1x4x4x4        3x3    2x2    0,1,0,1   "
-                     "relu6          1728        112  conv"),
+                     "relu6          1728        108  conv"),
               std::string::npos)
         << t;
-    EXPECT_NE(t.find("conv                 59.67%     39.72%"), std::string::npos) << t;
-    EXPECT_NE(t.find("fully_connected       2.76%     31.91%"), std::string::npos) << t;
+    EXPECT_NE(t.find("conv                 59.67%     42.19%"), std::string::npos) << t;
+    EXPECT_NE(t.find("fully_connected       2.76%     31.25%"), std::string::npos) << t;
 }
