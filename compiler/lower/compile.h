@@ -9,7 +9,7 @@
 namespace mncc {
 
 struct CompileOptions {
-    std::string target = "host";   // host, x86-64-avx2, x86-64-avx512, arm64, halide:<target string>
+    std::string target = "host";   // host, x86-64-avx2, x86-64-avx512, halide:<x86-64 linux target string>
     std::string out_dir;           // written atomically: nothing there on failure
     std::string name = "mobilenet";
     std::string schedule_file;     // optional tuned schedule (mncc tune)

@@ -34,11 +34,14 @@ int main(int argc, char** argv) {
     }
     const int top = argc > 3 ? std::max(1, std::atoi(argv[3])) : 5;
 
-    // The arena holds every intermediate activation; one per thread of calls.
-    mobilenet::Model model;
+    // The arena holds every intermediate activation: sized and aligned by the
+    // header's constants, owned by the app, one per thread making calls.
+    void* arena = std::aligned_alloc(MOBILENET_ARENA_ALIGNMENT, MOBILENET_ARENA_BYTES);
+    Mobilenet model(arena);
     std::vector<float> probs(MOBILENET_OUTPUT_SIZE);
     int status = model.run_rgb8(rgb, width, height, width * 3, probs.data());
     stbi_image_free(rgb);
+    std::free(arena);
     if (status != MOBILENET_OK) {
         std::fprintf(stderr, "classify: inference failed: %s\n", mobilenet_status_string(status));
         return 1;

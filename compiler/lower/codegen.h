@@ -1,0 +1,51 @@
+// Text emission for `mncc compile`: the C/C++ header, the glue source that runs
+// the per-layer Halide kernels over the arena, and the JSON manifest.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/ir.h"
+
+namespace mncc {
+
+// Where a tensor lives at run time: the caller's input or output array, or the arena.
+enum class Place { Input, Output, Arena };
+
+struct TensorRef {
+    Place place = Place::Arena;
+    int64_t offset = 0;            // bytes into the arena (Place::Arena)
+    std::vector<int> extents;      // Halide dims, innermost first: (c, x, y) or (c)
+};
+
+struct EmittedLayer {
+    std::string node_name, op, kind, fn_name, activation;
+    Shape in_shape, out_shape;
+    TensorRef in, out;
+    int64_t mult_adds = 0, params = 0;
+    std::string knobs_json;        // the schedule knobs used, as a JSON object
+};
+
+struct ModelInfo {
+    std::string name;              // C identifier, prefix of every symbol
+    std::string model_file, model_sha256, input_name, output_name;
+    int in_h = 0, in_w = 0, in_c = 0;
+    int64_t in_offset = 0;         // arena offset of the input region (RGB8 entry point)
+    int64_t output_size = 0, arena_bytes = 0, mult_adds = 0, params = 0, weights_bytes = 0;
+    Preprocess preprocess;
+    std::string target, halide_target, schedule, version;
+    std::vector<EmittedLayer> layers;
+};
+
+constexpr int kLibArenaAlignment = 64;
+
+// A node name made safe for a C comment: printable ASCII only, no comment delimiters.
+std::string comment_safe(const std::string& s);
+
+std::string emit_header(const ModelInfo& m);
+// `preprocess_header` is the text of runtime/mncc_preprocess.h, pasted in.
+std::string emit_glue(const ModelInfo& m, const std::string& preprocess_header);
+std::string emit_manifest(const ModelInfo& m);
+
+}  // namespace mncc

@@ -1,0 +1,345 @@
+#include "lower/compile.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <Halide.h>
+#include <nlohmann/json.hpp>
+
+#include "lower/codegen.h"
+#include "lower/layers.h"
+#include "lower/sha256.h"
+#include "schedules/x86.h"
+#include "support/error.h"
+
+extern char** environ;
+
+namespace mncc {
+
+extern const char* const kPreprocessHeaderText;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void fail(const std::string& why) { throw Error("compile: " + why); }
+
+// host, x86-64-avx2, x86-64-avx512, halide:<string>. Only x86-64 Linux for now:
+// the glue is built by the host C++ compiler.
+Halide::Target resolve_target(const std::string& name) {
+    std::string s;
+    if (name == "host") {
+        s = Halide::get_host_target().to_string();
+    } else if (name == "x86-64-avx2") {
+        s = "x86-64-linux-sse41-avx-f16c-fma-avx2";
+    } else if (name == "x86-64-avx512") {
+        s = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake";
+    } else if (name.rfind("halide:", 0) == 0) {
+        s = name.substr(7);
+        if (!Halide::Target::validate_target_string(s)) fail("target '" + name + "' is not a valid Halide target");
+    } else {
+        fail("unknown target '" + name + "' (known: host, x86-64-avx2, x86-64-avx512, halide:<target string>)");
+    }
+    Halide::Target t(s);
+    if (t.arch != Halide::Target::X86 || t.bits != 64 || t.os != Halide::Target::Linux || t.has_gpu_feature())
+        fail("target '" + name + "' is not supported yet: mncc serves x86-64 Linux CPU targets");
+    return t;
+}
+
+bool is_c_identifier(const std::string& s) {
+    if (s.empty() || s.size() > 64 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+    for (char ch : s)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+    return true;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) fail("cannot read '" + path + "'");
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+    if (!f.good()) fail("cannot write '" + path.string() + "'");
+}
+
+// Runs argv (no shell), output to `log`; throws with the log's head on failure.
+void run_tool(const std::vector<std::string>& args, const fs::path& log) {
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) fail("cannot run '" + args[0] + "': " + std::strerror(rc));
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) fail("waiting for '" + args[0] + "' failed");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::string out = read_file(log.string());
+        if (out.size() > 2000) out = out.substr(0, 2000) + "...";
+        for (char& ch : out)
+            if (ch == '\n') ch = ' ';
+        fail("'" + args[0] + "' failed: " + out);
+    }
+}
+
+// Per-kind knob overrides from a schedule file: {"pointwise": {"x_block": 4}, ...}.
+std::map<KernelKind, Knobs> load_knobs(const std::string& file) {
+    std::map<KernelKind, Knobs> r;
+    const KernelKind kinds[] = {KernelKind::Conv, KernelKind::Depthwise, KernelKind::Pointwise,
+                                KernelKind::AvgPool, KernelKind::FullyConnected, KernelKind::Softmax};
+    for (KernelKind k : kinds) r[k] = x86_default_knobs(k);
+    if (file.empty()) return r;
+    nlohmann::json j = nlohmann::json::parse(read_file(file), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) fail(file + ": not a JSON object");
+    for (auto& [kind, knobs] : j.items()) {
+        const KernelKind* k = std::find_if(std::begin(kinds), std::end(kinds),
+                                           [&](KernelKind x) { return kernel_kind_name(x) == kind; });
+        if (k == std::end(kinds) || !knobs.is_object()) fail(file + ": unknown layer kind '" + kind + "'");
+        for (auto& [name, value] : knobs.items()) {
+            const auto& space = x86_knob_space(*k);
+            auto d = std::find_if(space.begin(), space.end(), [&](const KnobDecl& x) { return x.name == name; });
+            if (d == space.end()) fail(file + ": " + kind + " has no knob '" + name + "'");
+            if (!value.is_number_integer() ||
+                std::find(d->choices.begin(), d->choices.end(), value.get<int64_t>()) == d->choices.end())
+                fail(file + ": " + kind + "." + name + " is not one of the declared values");
+            r[*k][name] = value.get<int>();
+        }
+    }
+    return r;
+}
+
+// Halide extents of a tensor as a kernel sees it: (c, x, y) of [1,H,W,C], or (C)
+// for FullyConnected/Softmax. Left empty on a bad rank (lower_layer reports it).
+std::vector<int> halide_extents(const Shape& s, bool four_d) {
+    if (!four_d) return {static_cast<int>(num_elements(s))};
+    if (s.size() != 4) return {};
+    return {static_cast<int>(s[3]), static_cast<int>(s[2]), static_cast<int>(s[1])};
+}
+
+int node_root(const Graph& g, int id) {
+    for (int guard = 0; g.node(id).op == Op::Reshape; ++guard) {
+        if (g.node(id).inputs.empty() || guard > static_cast<int>(g.nodes.size())) fail("malformed Reshape chain");
+        id = g.node(id).inputs[0];
+    }
+    return id;
+}
+
+struct Lowered {
+    ModelInfo info;
+    std::vector<std::pair<int, std::string>> layers;   // node id, kernel name
+};
+
+// Checks the graph and its memory plan; fills everything but the kernels.
+Lowered plan(const Graph& g, const CompileOptions& opts) {
+    Lowered r;
+    ModelInfo& m = r.info;
+    const int n_nodes = static_cast<int>(g.nodes.size());
+    if (g.input < 0 || g.input >= n_nodes || g.output < 0 || g.output >= n_nodes) fail("graph has no input/output");
+    if (g.arena_offset.size() != g.nodes.size() || g.arena_bytes <= 0)
+        fail("graph has no memory plan (run the passes first)");
+    if (g.arena_bytes > (int64_t(1) << 30)) fail("arena of " + std::to_string(g.arena_bytes) + " bytes is too large");
+    const Node& in = g.node(g.input);
+    if (in.op != Op::Input || in.shape.size() != 4 || in.shape[0] != 1)
+        fail("input '" + in.name + "' is not a [1,H,W,C] Input");
+    for (int i = 1; i < 4; ++i)
+        if (in.shape[i] < 1 || in.shape[i] > (1 << 16)) fail("input shape " + shape_str(in.shape) + " out of range");
+    m.in_h = static_cast<int>(in.shape[1]), m.in_w = static_cast<int>(in.shape[2]), m.in_c = static_cast<int>(in.shape[3]);
+    m.input_name = in.name;
+    m.output_name = g.node(g.output).name;
+    m.output_size = num_elements(g.node(g.output).shape);
+    m.arena_bytes = g.arena_bytes;
+    m.preprocess = g.preprocess;
+
+    const int out_root = node_root(g, g.output);
+    if (out_root == g.input) fail("the network has no layers");
+    auto ref = [&](int id, const Node& user) {
+        const int root = node_root(g, id);
+        const Node& t = g.node(root);
+        TensorRef ref;
+        if (root == g.input) {
+            ref.place = Place::Input;
+        } else if (root == out_root) {
+            ref.place = Place::Output;
+        } else {
+            ref.place = Place::Arena;
+            ref.offset = g.arena_offset[root];
+            const int64_t bytes = checked_mul(num_elements(t.shape), 4, "tensor bytes");
+            if (ref.offset < 0 || ref.offset % kLibArenaAlignment || checked_add(ref.offset, bytes, "arena end") > g.arena_bytes)
+                throw Error(node_error(g.source_file, user.name, op_name(user.op), "tensor '" + t.name +
+                                       "' has no valid arena offset"));
+        }
+        return ref;
+    };
+    m.in_offset = g.arena_offset[g.input];
+    if (m.in_offset < 0 || m.in_offset % kLibArenaAlignment ||
+        m.in_offset + num_elements(in.shape) * 4 > g.arena_bytes)
+        fail("input '" + in.name + "' has no valid arena region");
+
+    for (int id : g.topo_order()) {
+        const Node& n = g.node(id);
+        if (n.op == Op::Input) {
+            if (id != g.input) fail("graph has a second Input '" + n.name + "'");
+            continue;
+        }
+        if (n.op == Op::Reshape) {
+            if (n.inputs.size() != 1 || num_elements(n.shape) != num_elements(g.node(n.inputs[0]).shape))
+                throw Error(node_error(g.source_file, n.name, "Reshape", "element count changes"));
+            continue;
+        }
+        if (n.inputs.empty()) throw Error(node_error(g.source_file, n.name, op_name(n.op), "has no input"));
+        EmittedLayer L;
+        L.node_name = n.name;
+        L.op = op_name(n.op);
+        L.activation = activation_name(n.activation);
+        L.fn_name = kernel_name(opts.name, n, static_cast<int>(m.layers.size()));
+        L.in_shape = g.node(n.inputs[0]).shape;
+        L.out_shape = n.shape;
+        L.in = ref(n.inputs[0], n);
+        L.out = ref(id, n);
+        const bool four_d = n.op != Op::FullyConnected && n.op != Op::Softmax;
+        L.in.extents = halide_extents(L.in_shape, four_d);
+        L.out.extents = halide_extents(L.out_shape, four_d);
+        L.mult_adds = node_mult_adds(g, n);
+        L.params = node_params(n);
+        m.mult_adds += L.mult_adds;
+        m.params += L.params;
+        m.weights_bytes += L.params * 4;
+        r.layers.push_back({id, L.fn_name});
+        m.layers.push_back(std::move(L));
+    }
+    return r;
+}
+
+// Lowers, schedules and compiles every layer into `obj_dir`; returns the objects.
+std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std::vector<std::pair<int, std::string>>& layers,
+                                         const Halide::Target& target, const std::map<KernelKind, Knobs>& knobs,
+                                         const fs::path& obj_dir) {
+    std::vector<std::string> objects;
+    const Halide::Target kernel_target = target.with_feature(Halide::Target::NoRuntime);
+    auto halide_failed = [&](size_t i, const Halide::Error& e) {
+        const Node& n = g.node(layers[i].first);
+        return Error(node_error(g.source_file, n.name, op_name(n.op), std::string("Halide failed: ") + e.what()));
+    };
+    // Lower everything first: a bad layer fails before any slow code generation.
+    std::vector<LayerFunc> funcs;
+    for (size_t i = 0; i < layers.size(); ++i) {
+        try {
+            funcs.push_back(lower_layer(g, g.node(layers[i].first), layers[i].second));
+        } catch (const Halide::Error& e) {
+            throw halide_failed(i, e);
+        }
+    }
+    for (size_t i = 0; i < funcs.size(); ++i) {
+        LayerFunc& L = funcs[i];
+        const Knobs& k = knobs.at(L.kind);
+        m.layers[i].kind = kernel_kind_name(L.kind);
+        m.layers[i].knobs_json = nlohmann::json(k).dump();
+        try {
+            apply_x86_schedule(L, target, k);
+            const std::string obj = (obj_dir / (L.fn_name + ".o")).string();
+            L.output.compile_to_object(obj, {L.input}, L.fn_name, kernel_target);
+            objects.push_back(obj);
+        } catch (const Halide::Error& e) {
+            throw halide_failed(i, e);
+        }
+    }
+    const std::string rt = (obj_dir / (m.name + "_halide_runtime.o")).string();
+    try {
+        Halide::compile_standalone_runtime(rt, target);
+    } catch (const Halide::Error& e) {
+        fail(std::string("Halide runtime: ") + e.what());
+    }
+    objects.push_back(rt);
+    return objects;
+}
+
+// Writes everything into `dir` (a fresh temporary directory).
+void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
+    const Halide::Target target = resolve_target(opts.target);
+    const std::map<KernelKind, Knobs> knobs = load_knobs(opts.schedule_file);
+    Lowered low = plan(g, opts);
+    ModelInfo& m = low.info;
+    m.name = opts.name;
+    m.model_file = opts.model_file;
+    m.model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file));
+    m.target = opts.target;
+    m.halide_target = target.to_string();
+    m.schedule = "x86-default" + (opts.schedule_file.empty() ? "" : "+" + fs::path(opts.schedule_file).filename().string());
+    m.version = MNCC_VERSION_STRING;
+
+    const fs::path obj_dir = dir / "obj";
+    fs::create_directory(obj_dir);
+    std::vector<std::string> objects = compile_kernels(g, m, low.layers, target, knobs, obj_dir);
+
+    write_file(dir / (m.name + ".h"), emit_header(m));
+    write_file(dir / (m.name + ".cpp"), emit_glue(m, kPreprocessHeaderText));
+    write_file(dir / (m.name + ".json"), emit_manifest(m));
+    const std::string glue_obj = (obj_dir / (m.name + "_glue.o")).string();
+    run_tool({opts.cxx, "-O2", "-fPIC", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-fno-exceptions", "-fno-rtti",
+              "-I", dir.string(), "-I", MNCC_HALIDE_RUNTIME_DIR, "-c", (dir / (m.name + ".cpp")).string(), "-o", glue_obj},
+             obj_dir / "cxx.log");
+    objects.insert(objects.begin(), glue_obj);
+    std::vector<std::string> ar{opts.ar, "rcs", (dir / ("lib" + m.name + ".a")).string()};
+    ar.insert(ar.end(), objects.begin(), objects.end());
+    run_tool(ar, obj_dir / "ar.log");
+    fs::remove_all(obj_dir);
+}
+
+}  // namespace
+
+void compile_model(const Graph& g, const CompileOptions& opts) {
+    if (!is_c_identifier(opts.name)) fail("name '" + opts.name + "' is not a C identifier (at most 64 characters)");
+    if (opts.out_dir.empty()) fail("no output directory");
+    const fs::path out = fs::absolute(opts.out_dir).lexically_normal();
+    const fs::path parent = out.has_filename() ? out.parent_path() : out.parent_path().parent_path();
+    const fs::path final_dir = parent / (out.has_filename() ? out.filename() : out.parent_path().filename());
+    std::error_code ec;
+    if (fs::exists(final_dir, ec) && !fs::is_directory(final_dir, ec))
+        fail("output '" + opts.out_dir + "' exists and is not a directory");
+    // Build next to out_dir and rename at the end: nothing half-written ever appears there.
+    std::string tmpl = (parent / ("." + final_dir.filename().string() + ".tmp-XXXXXX")).string();
+    if (!mkdtemp(tmpl.data())) fail("cannot create a directory next to '" + opts.out_dir + "': " + std::strerror(errno));
+    const fs::path tmp = tmpl;
+    try {
+        build(g, opts, tmp);
+        fs::permissions(tmp, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+        if (fs::exists(final_dir)) {
+            // Replace an earlier output: move it aside first, delete it after.
+            const fs::path old = tmp.string() + ".old";
+            fs::rename(final_dir, old);
+            fs::rename(tmp, final_dir);
+            fs::remove_all(old, ec);
+        } else {
+            fs::rename(tmp, final_dir);
+        }
+    } catch (const fs::filesystem_error& e) {
+        fs::remove_all(tmp, ec);
+        fail(std::string("writing '") + opts.out_dir + "': " + e.what());
+    } catch (...) {
+        fs::remove_all(tmp, ec);
+        throw;
+    }
+}
+
+}  // namespace mncc

@@ -1,0 +1,43 @@
+// Halide algorithms for the layer ops, one per layer kind, target-free.
+//
+// Each layer becomes its own Halide pipeline taking one input buffer and
+// writing one output buffer. 4-D activations are Halide buffers with dims
+// (c, x, y): NHWC memory order, c innermost; FullyConnected and Softmax see
+// their [1,C] (or [1,1,1,C]) tensors as 1-D buffers of C floats. Buffer
+// extents and strides are fixed at compile time: the glue always passes
+// exactly these shapes. Weights and biases are Halide::Buffer constants the
+// pipeline captures, so they end up as constant data in the object file.
+// Schedules live apart, in schedules/.
+#pragma once
+
+#include <string>
+
+#include <Halide.h>
+
+#include "ir/ir.h"
+
+namespace mncc {
+
+enum class KernelKind { Conv, Depthwise, Pointwise, AvgPool, FullyConnected, Softmax };
+
+// One lowered layer: the funcs a schedule needs and the static extents.
+struct LayerFunc {
+    KernelKind kind;
+    std::string fn_name;          // the exported symbol, e.g. mobilenet_f32_dw3x3s1_4
+    Halide::ImageParam input;
+    Halide::Func output;          // (c, x, y) or (c)
+    Halide::Func acc;             // reduction stage for Conv/Pointwise/FC, else undefined
+    Halide::RDom r;               // acc's reduction domain
+    Halide::Func max_f, sum_f;    // Softmax's scalar reductions
+    Halide::Var c{"c"}, x{"x"}, y{"y"};
+    int out_c = 1, out_w = 1, out_h = 1;
+};
+
+// Kernel function name: <model>_f32_<kind><kxk>s<stride>_<index>.
+std::string kernel_name(const std::string& model, const Node& n, int index);
+
+// Builds the algorithm for layer node `n` of `g` (checks the shapes it relies on;
+// throws mncc::Error naming the node otherwise).
+LayerFunc lower_layer(const Graph& g, const Node& n, const std::string& fn_name);
+
+}  // namespace mncc

@@ -1,0 +1,43 @@
+// Default x86 CPU schedules, one per layer kind, kept apart from the algorithms
+// (compiler/lower/layers.h).
+//
+// Every schedule vectorises over channels (c is innermost in memory), runs rows
+// in parallel, and parallelises only pure dimensions: each output value is
+// computed by one fixed sequence of operations whatever the thread count, so
+// results are bit-identical for 1 and N threads. Intermediates are small
+// constant-size tiles computed inside the output's loops (stack or registers),
+// never compute_root buffers, so a call does no heap allocation.
+//
+// Knobs are declared TVM style: each kind lists its knobs with a default and
+// the values a tuner may pick among. Tile sizes are clamped to the layer's
+// extents (tails use ShiftInwards: overlapping tiles recompute equal values).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <Halide.h>
+
+#include "lower/layers.h"
+
+namespace mncc {
+
+struct KnobDecl {
+    std::string name;
+    int default_value;
+    std::vector<int> choices;   // includes default_value
+    std::string doc;
+};
+
+using Knobs = std::map<std::string, int>;
+
+const char* kernel_kind_name(KernelKind k);              // "conv", "pointwise", ...
+const std::vector<KnobDecl>& x86_knob_space(KernelKind k);
+Knobs x86_default_knobs(KernelKind k);
+
+// Schedules L.output (and its intermediates) for CPU target `t`. `knobs` must
+// hold a value for every knob of L.kind.
+void apply_x86_schedule(LayerFunc& L, const Halide::Target& t, const Knobs& knobs);
+
+}  // namespace mncc
