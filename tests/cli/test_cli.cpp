@@ -160,7 +160,7 @@ TEST(Cli, RunClassifiesOriginalPhoto) {
     ASSERT_EQ(r.status, 0) << r.err;
     int top1 = std::stoi(r.out.substr(0, r.out.find('\t')));
     EXPECT_TRUE(top1 == 282 || top1 == 283 || top1 == 286) << r.out;
-    EXPECT_NE(r.out.find("tabby"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("cat"), std::string::npos) << r.out;  // the label of the class
 }
 
 TEST(Cli, SynthInspectAndDumpIr) {
@@ -185,7 +185,7 @@ TEST(Cli, SynthInspectAndDumpIr) {
 
 TEST(CliErrors, MissingFile) {
     fs::path p = temp_dir() / "does_not_exist.pb";
-    expect_error(mncc("inspect " + p.string()), p.string(), "cannot open");
+    expect_error(mncc("inspect " + p.string()), p.string(), "cannot read model file");
 }
 
 TEST(CliErrors, EmptyFile) {
