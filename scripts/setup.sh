@@ -9,8 +9,10 @@ packages=(
   libprotobuf-dev protobuf-compiler   # TensorFlow GraphDef front end
   libstb-dev                   # image decoding (JPEG, PNG, BMP, PPM)
   nlohmann-json3-dev           # manifests, inspect --json
+  libssl-dev                   # SHA-256 of model files (libcrypto)
   libgtest-dev                 # test suite
   libclang-14-dev              # codegen checks on the emitted header and glue
+  clang-14 libclang-rt-14-dev  # libFuzzer build (scripts/fuzz.sh)
 )
 
 missing=()

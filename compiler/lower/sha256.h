@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4) for the manifest's model checksum.
+// SHA-256 of the model file for the manifest (OpenSSL libcrypto).
 #pragma once
 
 #include <string>
