@@ -2,10 +2,13 @@
 
 add_executable(test_cli cli/test_cli.cpp)
 target_link_libraries(test_cli PRIVATE GTest::gtest_main)
+# The classify example is built with MNCC_EXAMPLE_MODEL (see examples/classify).
 target_compile_definitions(test_cli PRIVATE
   MNCC_BIN="$<TARGET_FILE:mncc>"
+  CLASSIFY_BIN="$<TARGET_FILE:classify>"
+  EXAMPLE_MODEL="${MNCC_EXAMPLE_MODEL}"
   MNCC_SHARED_DIR="${MNCC_SHARED_DIR}")
-add_dependencies(test_cli mncc)
+add_dependencies(test_cli mncc classify)
 gtest_discover_tests(test_cli PROPERTIES LABELS "sanitized" DISCOVERY_TIMEOUT 30)
 
 add_executable(test_paper_tables correctness/test_paper_tables.cpp)

@@ -163,6 +163,35 @@ TEST(Cli, RunClassifiesOriginalPhoto) {
     EXPECT_NE(r.out.find("cat"), std::string::npos) << r.out;  // the label of the class
 }
 
+// Runs `command`, returning its stdout; the test fails on a non-zero exit.
+std::vector<std::pair<int, double>> top_k(const std::string& command) {
+    std::string out = (temp_dir() / "topk").string();
+    EXPECT_EQ(std::system((command + " >" + out).c_str()), 0) << command;
+    std::istringstream ss(slurp(out));
+    std::vector<std::pair<int, double>> rows;
+    for (std::string line; std::getline(ss, line);) {
+        size_t a = line.find('\t'), b = line.rfind('\t');
+        rows.push_back({std::stoi(line.substr(0, a)), std::stod(line.substr(b + 1))});
+    }
+    return rows;
+}
+
+// The compiled library's RGB8 entry point (crop, resize and normalisation
+// compiled in), driven by examples/classify on the original photo files, agrees
+// with the reference interpreter reading the same files.
+TEST(Cli, CompiledExampleAgreesWithReferenceOnOriginalPhotos) {
+    if (!fs::exists(EXAMPLE_MODEL)) GTEST_SKIP() << "example built from a synth model";
+    for (const char* photo : {"cat.bmp", "bird.bmp", "dragonfly.bmp", "grace_hopper.bmp", "parrot.jpg", "hot_dog.jpg"}) {
+        std::string image = (shared() / "images" / photo).string();
+        auto lib = top_k(std::string(CLASSIFY_BIN) + " " + image + " /dev/null 5");
+        auto ref = top_k(std::string(MNCC_BIN) + " run " + EXAMPLE_MODEL + " --image " + image + " --top 5");
+        ASSERT_EQ(lib.size(), 5u) << photo;
+        ASSERT_EQ(ref.size(), 5u) << photo;
+        EXPECT_EQ(lib[0].first, ref[0].first) << photo;
+        for (size_t i = 0; i < 5; ++i) EXPECT_NEAR(lib[i].second, ref[i].second, 2e-5) << photo << " rank " << i;
+    }
+}
+
 TEST(Cli, SynthInspectAndDumpIr) {
     fs::path pb = temp_dir() / "synth.pb";
     Result r = mncc("synth --alpha 0.25 --resolution 128 --seed 3 -o " + pb.string());
