@@ -20,63 +20,14 @@
 #define API(f) MNCC_CAT(MODEL, f)
 #include MNCC_STR(MODEL.h)
 
+#include "../support/shared_data.h"
+
+using namespace mncc_test;
+
 namespace {
 
 const std::string kShared = MNCC_SHARED_DIR;
 const std::string kKey = MODEL_KEY;
-
-std::string slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-// Binary P6 PPM, no comments (the shared files are written that way).
-std::vector<uint8_t> read_ppm(const std::string& path, int& w, int& h) {
-    std::istringstream in(slurp(path));
-    std::string magic;
-    int maxval = 0;
-    in >> magic >> w >> h >> maxval;
-    in.get();
-    std::vector<uint8_t> px(size_t(w) * h * 3);
-    in.read(reinterpret_cast<char*>(px.data()), std::streamsize(px.size()));
-    if (magic != "P6" || maxval != 255 || !in) px.clear();
-    return px;
-}
-
-struct Expected {
-    std::string photo;
-    std::vector<int> top5;
-    std::vector<float> scores;
-};
-
-std::vector<Expected> read_tsv() {
-    std::vector<Expected> r;
-    std::istringstream in(slurp(kShared + "/models/expected/" + kKey + ".tsv"));
-    std::string line;
-    std::getline(in, line);   // header
-    while (std::getline(in, line)) {
-        std::istringstream ls(line);
-        Expected e;
-        std::string ppm, item;
-        ls >> e.photo >> ppm;
-        while (ls >> item) {
-            e.top5.push_back(std::stoi(item.substr(0, item.find(':'))));
-            e.scores.push_back(std::stof(item.substr(item.find(':') + 1)));
-        }
-        r.push_back(e);
-    }
-    return r;
-}
-
-std::vector<int> top5(const std::vector<float>& v) {
-    std::vector<int> idx(v.size());
-    std::iota(idx.begin(), idx.end(), 0);
-    std::partial_sort(idx.begin(), idx.begin() + 5, idx.end(),
-                      [&](int a, int b) { return v[a] > v[b] || (v[a] == v[b] && a < b); });
-    return {idx.begin(), idx.begin() + 5};
-}
 
 // A caller arena from the library's own size query.
 struct Arena {
@@ -93,19 +44,17 @@ protected:
 };
 
 TEST_F(AotModel, EveryPhotoMatchesExpectedOutputs) {
-    const std::vector<Expected> all = read_tsv();
+    const std::vector<ExpectedRow> all = read_expected(kShared + "/models/expected/" + kKey + ".tsv");
     ASSERT_GE(all.size(), 6u);
     Arena arena;
-    for (const Expected& e : all) {
+    for (const ExpectedRow& e : all) {
         SCOPED_TRACE(e.photo);
         int w = 0, h = 0;
         const std::vector<uint8_t> px =
             read_ppm(kShared + "/images/ppm/" + e.photo + "_" + std::to_string(MODEL_SIZE) + ".ppm", w, h);
         ASSERT_EQ(w, MODEL_SIZE);
         ASSERT_EQ(h, MODEL_SIZE);
-        const std::string raw = slurp(kShared + "/models/expected/" + kKey + "/" + e.photo + ".f32");
-        std::vector<float> want(raw.size() / 4);
-        std::memcpy(want.data(), raw.data(), want.size() * 4);
+        const std::vector<float> want = read_f32(kShared + "/models/expected/" + kKey + "/" + e.photo + ".f32");
         ASSERT_EQ(want.size(), 1001u);
 
         std::vector<float> input(px.size());
@@ -115,7 +64,7 @@ TEST_F(AotModel, EveryPhotoMatchesExpectedOutputs) {
         ASSERT_EQ(API(_run_rgb8)(px.data(), w, h, w * 3, by_rgb.data(), arena.p), 0);
         for (const std::vector<float>* got : {&by_float, &by_rgb}) {
             for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR((*got)[i], want[i], 1e-5) << "class " << i;
-            EXPECT_EQ(top5(*got), e.top5);
+            EXPECT_EQ(top_indices(*got, 5), e.top5);
             for (size_t k = 0; k < 5; ++k) EXPECT_NEAR((*got)[e.top5[k]], e.scores[k], 1e-5);
         }
     }

@@ -16,7 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "../support/shared_data.h"
+
 namespace fs = std::filesystem;
+using namespace mncc_test;
 
 namespace {
 
@@ -24,11 +27,6 @@ struct Result {
     int status = -1;
     std::string out, err;
 };
-
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
 
 fs::path temp_dir() {
     static fs::path dir = [] {
@@ -48,8 +46,8 @@ Result mncc(const std::string& args) {
     int raw = std::system(cmd.c_str());
     Result r;
     r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    r.out = slurp(out);
-    r.err = slurp(err);
+    r.out = slurp(out.string());
+    r.err = slurp(err.string());
     return r;
 }
 
@@ -73,34 +71,6 @@ void expect_error(const Result& r, const std::string& file, const std::string& r
     EXPECT_EQ(r.err.rfind("mncc: error: ", 0), 0u) << r.err;
     EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(reason), std::string::npos) << "expected '" << reason << "' in: " << r.err;
-}
-
-struct Expected {
-    std::string photo, ppm;
-    std::vector<int> top5;
-};
-
-std::vector<Expected> read_tsv(const fs::path& p) {
-    std::vector<Expected> rows;
-    std::ifstream f(p);
-    std::string line;
-    std::getline(f, line);  // header
-    while (std::getline(f, line)) {
-        std::istringstream ss(line);
-        Expected e;
-        std::string item;
-        ss >> e.photo >> e.ppm;
-        while (ss >> item) e.top5.push_back(std::stoi(item.substr(0, item.find(':'))));
-        rows.push_back(e);
-    }
-    return rows;
-}
-
-std::vector<float> read_f32(const fs::path& p) {
-    std::string b = slurp(p);
-    std::vector<float> v(b.size() / sizeof(float));
-    std::memcpy(v.data(), b.data(), v.size() * sizeof(float));
-    return v;
 }
 
 }  // namespace
@@ -130,9 +100,9 @@ TEST(Cli, RunMatchesExpectedOutputsOnSharedModels) {
     for (const char* model : {"mobilenet_v1_0.25_128_dequant", "mobilenet_v1_0.5_160_dequant"}) {
         fs::path pb = shared() / "models/derived" / (std::string(model) + "_frozen.pb");
         if (!fs::exists(pb)) GTEST_SKIP() << "no " << pb;
-        for (const Expected& e : read_tsv(shared() / "models/expected" / (std::string(model) + ".tsv"))) {
+        for (const ExpectedRow& e : read_expected((shared() / "models/expected" / (std::string(model) + ".tsv")).string())) {
             fs::path saved = temp_dir() / (std::string(model) + "_" + e.photo + ".f32");
-            Result r = mncc("run " + pb.string() + " --image " + (shared() / e.ppm).string() + " --labels " +
+            Result r = mncc("run " + pb.string() + " --image " + (shared() / e.input).string() + " --labels " +
                             (shared() / "labels/imagenet_labels_1001.txt").string() + " --top 5 --save-output " +
                             saved.string());
             ASSERT_EQ(r.status, 0) << r.err;
@@ -141,8 +111,8 @@ TEST(Cli, RunMatchesExpectedOutputsOnSharedModels) {
             std::vector<int> top;
             while (std::getline(ss, line)) top.push_back(std::stoi(line.substr(0, line.find('\t'))));
             EXPECT_EQ(top, e.top5) << model << " " << e.photo << "\n" << r.out;
-            std::vector<float> got = read_f32(saved), want = read_f32(shared() / "models/expected" / model /
-                                                                      (e.photo + ".f32"));
+            std::vector<float> got = read_f32(saved.string()),
+                               want = read_f32((shared() / "models/expected" / model / (e.photo + ".f32")).string());
             ASSERT_EQ(got.size(), 1001u);
             ASSERT_EQ(want.size(), 1001u);
             float worst = 0;
@@ -238,7 +208,7 @@ TEST(CliErrors, RandomBytes) {
 TEST(CliErrors, TruncatedModel) {
     fs::path src = shared() / "models/derived/mobilenet_v1_0.25_128_dequant_frozen.pb";
     if (!fs::exists(src)) GTEST_SKIP();
-    std::string bytes = slurp(src);
+    std::string bytes = slurp(src.string());
     fs::path p = temp_dir() / "truncated.pb";
     write(p, bytes.substr(0, bytes.size() / 2 + 3));
     Result r = mncc("inspect " + p.string());
