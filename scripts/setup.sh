@@ -7,12 +7,14 @@ packages=(
   g++ cmake make binutils pkg-config
   libhalide14-0-dev            # Halide 14: lowering, schedules, AOT codegen, runtime
   libprotobuf-dev protobuf-compiler   # TensorFlow GraphDef front end
+  libflatbuffers-dev flatbuffers-compiler   # TFLite front end (flatc + Verifier)
   libstb-dev                   # image decoding (JPEG, PNG, BMP, PPM)
   nlohmann-json3-dev           # manifests, inspect --json
   libssl-dev                   # SHA-256 of model files (libcrypto)
   libgtest-dev                 # test suite
   libclang-14-dev              # codegen checks on the emitted header and glue
   clang-14 libclang-rt-14-dev  # libFuzzer build (scripts/fuzz.sh)
+  g++-aarch64-linux-gnu qemu-user  # --target=arm64: cross glue compiler/archiver, tests under qemu-aarch64
 )
 
 missing=()

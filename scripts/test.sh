@@ -21,5 +21,11 @@ cmake --build build-asan -j"$jobs" --target mncc_sanitized_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest -j"$jobs" --output-on-failure -L sanitized)
 
+# A bounded fuzz run of the front end, passes and interpreter (needs clang).
+if command -v clang++-14 >/dev/null &&
+   dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
+  scripts/fuzz.sh 60
+fi
+
 end=$(date +%s)
 echo "test suite took $((end - start)) s"

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench.h"
 #include "frontend/frontend.h"
 #include "frontend/synth.h"
 #include "image/image.h"
@@ -113,6 +114,8 @@ const char* kMainHelp =
     "  run MODEL         classify an image with the reference interpreter\n"
     "  compile MODEL     compile the network into a static library with a C/C++ header\n"
     "  synth             write a MobileNet v1 frozen GraphDef with random weights\n"
+    "  bench MODEL       compile for a target and time the library (latency, GFLOP/s, % of peak)\n"
+    "  targets           list compile targets, what each needs and whether it is available\n"
     "\n"
     "options: --help (also after a command), --version\n";
 
@@ -132,22 +135,33 @@ const char* kRunHelp =
     "\n"
     "Classifies FILE (JPEG, PNG, BMP or PPM) with the reference interpreter: centre crop,\n"
     "bilinear resize to the model's input size, the model's normalisation. Prints the top K\n"
-    "classes as 'index label probability'.\n"
+    "classes as 'index label probability' (quantized models: then the raw integer score).\n"
     "  --labels FILE       one label per line, line i names class i\n"
     "  --top K             how many classes to print (default 5)\n"
     "  --save-output FILE  write the whole output vector as little-endian float32\n";
 
 const char* kCompileHelp =
     "usage: mncc compile MODEL --target=TARGET -o DIR [--name NAME] [--schedule FILE]\n"
-    "                [--cxx CXX] [--ar AR] [--input NAME] [--output NAME] [--dump-ir DIR]\n"
+    "                [--cxx CXX] [--ar AR] [--emit library|c++] [--input NAME] [--output NAME]\n"
+    "                [--dump-ir DIR]\n"
     "\n"
     "Writes DIR/NAME.h (C/C++ API), DIR/libNAME.a (kernels, weights, Halide runtime),\n"
     "DIR/NAME.cpp (the emitted glue) and DIR/NAME.json (manifest). DIR is written\n"
     "atomically: nothing is left there if compilation fails.\n"
-    "  --target TARGET   host (default), x86-64-avx2, x86-64-avx512, halide:<target string>\n"
+    "  --target TARGET   host (default), x86-64-avx2, x86-64-avx512, arm64, halide:<target string>\n"
+    "                    (x86-64 Linux, arm-64 Linux/Android; see mncc targets)\n"
     "  --name NAME       C identifier prefix for the API (default mobilenet)\n"
     "  --schedule FILE   a tuned schedule file\n"
-    "  --cxx, --ar       compiler and archiver for the emitted glue (default c++, ar)\n";
+    "  --cxx, --ar       compiler and archiver for the emitted glue (default: the target's,\n"
+    "                    c++/ar for x86-64, aarch64-linux-gnu-g++/-ar for arm64)\n"
+    "  --emit c++        instead of libNAME.a, portable C++ kernels (DIR/NAME_kernels/*.cpp,\n"
+    "                    Halide's C backend) and the target's Halide runtime (DIR/NAME_halide_runtime.o)\n";
+
+const char* kTargetsHelp =
+    "usage: mncc targets\n"
+    "\n"
+    "Lists the targets of mncc compile --target: the Halide target, the glue compiler and\n"
+    "archiver each uses by default, and whether they are installed here.\n";
 
 const char* kSynthHelp =
     "usage: mncc synth [--alpha A] [--resolution R] [--classes N] [--seed S] -o FILE\n"
@@ -214,7 +228,20 @@ int cmd_run(const Args& args) {
     std::vector<std::string> labels = mncc::load_labels(args.get("labels"));
     mncc::Graph g = load_and_lower(args);
     mncc::Image img = mncc::load_image(args.get("image"));
-    std::vector<float> out = mncc::run_reference(g, mncc::preprocess_image(img, g));
+    // Quantized (uint8/int8) models: preprocess_image yields the dequantized
+    // input (Graph::preprocess), so quantize_input recovers the raw RGB bytes.
+    std::vector<float> out;
+    std::vector<int32_t> raw;
+    const mncc::Node& in = g.node(g.input);
+    if (in.dtype != mncc::DType::Float32) {
+        raw = mncc::run_reference_int(g, mncc::quantize_input(g, mncc::preprocess_image(img, g)));
+        int src = g.output;  // a Reshape view has its producer's quantisation
+        while (g.node(src).op == mncc::Op::Reshape) src = g.node(src).inputs.at(0);
+        const mncc::Quantization& q = g.node(src).quant;
+        for (int32_t v : raw) out.push_back(float(double(q.scale.at(0)) * (int64_t(v) - q.zero_point.at(0))));
+    } else {
+        out = mncc::run_reference(g, mncc::preprocess_image(img, g));
+    }
     if (args.has("save-output")) {
         std::string bytes(reinterpret_cast<const char*>(out.data()), out.size() * sizeof(float));
         write_file_atomic(args.get("save-output"), bytes);
@@ -227,7 +254,10 @@ int cmd_run(const Args& args) {
     for (size_t i = 0; i < k; ++i) {
         int c = idx[i];
         std::string label = c < static_cast<int>(labels.size()) ? labels[c] : "";
-        std::printf("%d\t%s\t%.6f\n", c, label.c_str(), out[c]);
+        if (raw.empty())
+            std::printf("%d\t%s\t%.6f\n", c, label.c_str(), out[c]);
+        else  // quantized output: dequantized probability, then the raw integer score
+            std::printf("%d\t%s\t%.6f\t%d\n", c, label.c_str(), out[c], raw[c]);
     }
     return 0;
 }
@@ -243,6 +273,7 @@ int cmd_compile(const Args& args) {
     co.model_file = args.model();
     co.cxx = args.get("cxx", co.cxx);
     co.ar = args.get("ar", co.ar);
+    co.emit = args.get("emit", co.emit);
     mncc::compile_model(g, co);
     return 0;
 }
@@ -260,6 +291,47 @@ int cmd_synth(const Args& args) {
     return 0;
 }
 
+int cmd_targets(const Args& args) {
+    if (!args.positional().empty()) throw UsageError("targets takes no arguments");
+    for (const mncc::TargetInfo& t : mncc::known_targets()) {
+        const bool ok = mncc::tool_available(t.cxx) && mncc::tool_available(t.ar);
+        std::printf("%-14s %s\n  halide target: %s\n  needs: %s and %s (Debian package %s): %s\n", t.name.c_str(),
+                    t.description.c_str(), t.halide_target.c_str(), t.cxx.c_str(), t.ar.c_str(), t.package.c_str(),
+                    ok ? "available" : "MISSING");
+    }
+    return 0;
+}
+
+const char* kBenchHelp =
+    "usage: mncc bench MODEL [--target=TARGET] [--threads N] [--runs N] [--warmup N] [--json]\n"
+    "                [--peak-gflops G] [--runner CMD] [--keep DIR] [--schedule FILE] [--cxx CXX]\n"
+    "\n"
+    "Compiles MODEL into a temporary directory, builds a timing program against the library\n"
+    "and runs it: median/min/max latency of NAME_run over --runs runs after --warmup runs,\n"
+    "each round also timing every layer kernel alone (interleaved); GFLOP/s = 2 x mult-adds /\n"
+    "time, and % of the FMA peak (measured per core by the program, times --threads).\n"
+    "  --peak-gflops G   per-thread peak to use instead of measuring it\n"
+    "  --runner CMD      prefix for the timing program (e.g. 'taskset -c 1')\n"
+    "  --keep DIR        keep the library and the timing program in DIR\n";
+
+int cmd_bench(const Args& args) {
+    mncc::BenchOptions bo;
+    bo.target = args.get("target", "host");
+    bo.model_file = args.model();
+    bo.schedule_file = args.get("schedule");
+    bo.threads = args.integer("threads", 1, 1, 256);
+    bo.runs = args.integer("runs", 50, 1, 100000);
+    bo.warmup = args.integer("warmup", 5, 0, 100000);
+    bo.peak_gflops = args.number("peak-gflops", 0);
+    if (bo.peak_gflops < 0) throw UsageError("--peak-gflops must be positive");
+    bo.runner = args.get("runner");
+    bo.keep_dir = args.get("keep");
+    bo.json = args.flag("json");
+    bo.cxx = args.get("cxx", bo.cxx);
+    mncc::run_bench(load_and_lower(args), bo);
+    return 0;
+}
+
 struct Command {
     const char* help;
     std::vector<std::string> flags, keys;
@@ -273,8 +345,14 @@ int main(int argc, char** argv) {
         {"inspect", {kInspectHelp, {"json"}, {"input", "output", "dump-ir"}, cmd_inspect}},
         {"run", {kRunHelp, {}, {"image", "labels", "top", "save-output", "input", "output", "dump-ir"}, cmd_run}},
         {"compile",
-         {kCompileHelp, {}, {"target", "name", "schedule", "cxx", "ar", "input", "output", "dump-ir"}, cmd_compile}},
+         {kCompileHelp, {}, {"target", "name", "schedule", "cxx", "ar", "emit", "input", "output", "dump-ir"}, cmd_compile}},
+        {"bench",
+         {kBenchHelp, {"json"},
+          {"target", "threads", "runs", "warmup", "peak-gflops", "runner", "keep", "schedule", "cxx", "input", "output",
+           "dump-ir"},
+          cmd_bench}},
         {"synth", {kSynthHelp, {}, {"alpha", "resolution", "classes", "seed"}, cmd_synth}},
+        {"targets", {kTargetsHelp, {}, {}, cmd_targets}},
     };
     if (argc < 2) {
         std::fputs(kMainHelp, stderr);

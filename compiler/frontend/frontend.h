@@ -55,6 +55,9 @@ constexpr int64_t kMaxNodes = 100000;
 constexpr int64_t kMaxRank = 8;
 constexpr int64_t kMaxDim = int64_t(1) << 20;              // per dimension
 constexpr int64_t kMaxTensorElements = int64_t(1) << 28;   // per tensor
+// Elements of all splat constants (one value repeated) together: a few bytes
+// of file must not ask for gigabytes of memory.
+constexpr int64_t kMaxSplatElements = int64_t(1) << 24;
 
 // Reads a TensorFlow frozen GraphDef (binary protobuf). Supported ops:
 // Placeholder, Const, Identity, Conv2D, DepthwiseConv2dNative, BiasAdd,

@@ -17,6 +17,7 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include "frontend/frontend.h"
+#include "frontend/tflite.h"
 #include "proto/tensorflow_graph.pb.h"
 #include "support/error.h"
 
@@ -108,6 +109,7 @@ private:
     std::vector<char> is_const_;                         // Const, or Identity of a constant
     std::unordered_map<int, ConstTensor> consts_;
     int input_def_ = -1;
+    int64_t splat_elements_ = 0;  // see kMaxSplatElements
     Graph g_;
 
     const tf::NodeDef& def(int d) const { return gd_.node(d); }
@@ -308,13 +310,20 @@ private:
         c.shape = file_shape(d, t.tensor_shape(), "constant shape", false);
         const int64_t n = num_elements(c.shape);
         const bool is_float = c.dtype == tf::DT_FLOAT;
+        const std::string& bytes = t.tensor_content();
+        if (!bytes.empty() && int64_t(bytes.size()) != checked_mul(n, 4, "tensor_content size"))
+            fail(d, "tensor_content has " + std::to_string(bytes.size()) + " bytes, expected " +
+                        std::to_string(n * 4) + " for " + dtype_name(c.dtype) + " " + shape_str(c.shape));
+        // Sizes are checked against the file's contents before allocating.
+        if (bytes.empty() && (is_float ? t.float_val_size() : t.int_val_size()) < n) {
+            splat_elements_ += n;
+            if (splat_elements_ > kMaxSplatElements)
+                fail(d, "splat constants expand to more than " + std::to_string(kMaxSplatElements) +
+                            " elements in all");
+        }
         if (is_float) c.f.resize(n);
         else c.i.resize(n);
-        if (!t.tensor_content().empty()) {
-            const std::string& bytes = t.tensor_content();
-            if (int64_t(bytes.size()) != checked_mul(n, 4, "tensor_content size"))
-                fail(d, "tensor_content has " + std::to_string(bytes.size()) + " bytes, expected " +
-                            std::to_string(n * 4) + " for " + dtype_name(c.dtype) + " " + shape_str(c.shape));
+        if (!bytes.empty()) {
             for (int64_t k = 0; k < n; ++k) {
                 uint32_t u = load_le32(bytes.data() + 4 * k);
                 if (is_float) std::memcpy(&c.f[k], &u, 4);
@@ -753,12 +762,13 @@ Graph load_model(const std::string& path, const FrontendOptions& opts) {
     std::string ext = std::filesystem::path(path).extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     std::string bytes = read_model_file(path);
+    if (ext == ".tflite" || looks_like_tflite(bytes)) return parse_tflite(bytes, path, opts);
     if (ext != ".pb") {
         // Other names: only what really is a GraphDef (has parseable nodes).
         tf::GraphDef gd;
         if (bytes.empty() || !parse_quietly(gd, bytes) || gd.node_size() == 0)
             throw Error(path + ": unknown model format (extension '" + ext +
-                        "'); mncc reads TensorFlow frozen GraphDef files (.pb)");
+                        "'); mncc reads TensorFlow frozen GraphDef files (.pb) and TFLite files (.tflite)");
     }
     return parse_tf_graphdef(bytes, path, opts);
 }

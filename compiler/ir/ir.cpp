@@ -43,6 +43,8 @@ const char* op_name(Op op) {
         case Op::Softmax: return "Softmax";
         case Op::Reshape: return "Reshape";
         case Op::Add: return "Add";
+        case Op::Quantize: return "Quantize";
+        case Op::Dequantize: return "Dequantize";
     }
     return "?";
 }
@@ -55,6 +57,18 @@ const char* activation_name(Activation a) {
     }
     return "?";
 }
+
+const char* dtype_name(DType t) {
+    switch (t) {
+        case DType::Float32: return "float32";
+        case DType::UInt8: return "uint8";
+        case DType::Int8: return "int8";
+        case DType::Int32: return "int32";
+    }
+    return "?";
+}
+
+int64_t dtype_bytes(DType t) { return t == DType::UInt8 || t == DType::Int8 ? 1 : 4; }
 
 const char* padding_name(Padding p) {
     switch (p) {
@@ -137,7 +151,9 @@ int64_t node_mult_adds(const Graph& g, const Node& n) {
     }
 }
 
-int64_t node_params(const Node& n) { return static_cast<int64_t>(n.weights.data.size()); }
+int64_t node_params(const Node& n) {
+    return static_cast<int64_t>(std::max(n.weights.data.size(), n.weights.qdata.size()));
+}
 
 LayerKind layer_kind(const Graph& g, const Node& n) {
     (void)g;

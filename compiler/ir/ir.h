@@ -21,10 +21,35 @@ using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);       // "[1,224,224,3]"
 int64_t num_elements(const Shape& s);        // product of dims (checked: throws on overflow)
 
+// Element types. Everything is Float32 unless a quantized front end (TFLite)
+// says otherwise; integer values of every type are held as int32 in memory.
+enum class DType { Float32, UInt8, Int8, Int32 };
+const char* dtype_name(DType t);             // "float32", "uint8", "int8", "int32"
+int64_t dtype_bytes(DType t);                // 4, 1, 1, 4: the arena size of one element
+
+// Affine quantisation of a tensor: real = scale * (q - zero_point).
+// One entry = per tensor; several = per channel, indexed by the LAST dimension
+// (the output channel in every IR weight layout: HWIO, [kh,kw,c], [cin,cout]),
+// so layout changes by the passes never move the channel axis.
+struct Quantization {
+    std::vector<float> scale;                // empty: not quantized
+    std::vector<int32_t> zero_point;         // same length as scale
+    bool empty() const { return scale.empty(); }
+    float scale_at(int64_t c) const { return scale.size() == 1 ? scale[0] : scale.at(size_t(c)); }
+    int32_t zero_point_at(int64_t c) const { return zero_point.size() == 1 ? zero_point[0] : zero_point.at(size_t(c)); }
+};
+
 // A constant tensor (weights, biases, batch-norm statistics, shape vectors).
+// Quantized constants (dtype != Float32) keep the file's integers exactly in
+// `qdata` (the authority for integer kernels) with `quant`; `data` then holds
+// the same values dequantized (scale*(q-zp)), so float-only code (validate,
+// inspect, dumps) reads them as usual.
 struct Tensor {
     Shape shape;
     std::vector<float> data;                 // row-major, size == num_elements(shape)
+    DType dtype = DType::Float32;
+    std::vector<int32_t> qdata{};            // row-major integer values when dtype != Float32
+    Quantization quant{};
 };
 
 enum class Op {
@@ -49,6 +74,9 @@ enum class Op {
     Softmax,          // over the last dim
     Reshape,          // same data, new static shape (a view)
     Add,              // elementwise sum of two tensors (residual), or + constant
+    // Quantized graphs (TFLite) only; both are layer ops.
+    Quantize,         // float -> dtype/quant of the node, or integer -> integer requantisation
+    Dequantize,       // integer input -> float32: scale * (q - zero_point)
 };
 
 const char* op_name(Op op);
@@ -90,6 +118,17 @@ struct Node {
     bool keep_dims = false;
 
     bool dead = false;            // removed by a pass; skipped by everyone
+
+    // The element type and quantisation of this node's OUTPUT (activation).
+    // Float32 with empty quant for every float graph. In a quantized graph a
+    // Conv2D/DepthwiseConv2D/FullyConnected reads integer input (its input
+    // node's dtype/quant), has integer weights (weights.qdata/quant, per tensor
+    // or per output channel) and an Int32 bias (bias.qdata, scale =
+    // input_scale*weight_scale, zero point 0), accumulates in int32 and
+    // requantises to this dtype/quant, clamping to the activation range.
+    // Reshape is a view: its dtype/quant equal its input's.
+    DType dtype = DType::Float32;
+    Quantization quant{};
 };
 
 // How the network's float input is made from 8-bit RGB: x * scale + offset

@@ -304,7 +304,8 @@ std::string emit_manifest(const ModelInfo& m) {
         {"weights_bytes", m.weights_bytes},
         {"layers", layers},
     };
-    return j.dump(2) + "\n";
+    // Node names need not be UTF-8: invalid bytes become U+FFFD rather than failing.
+    return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace mncc

@@ -19,6 +19,7 @@
 #include "lower/codegen.h"
 #include "lower/layers.h"
 #include "lower/sha256.h"
+#include "schedules/arm64.h"
 #include "schedules/x86.h"
 #include "support/error.h"
 
@@ -34,27 +35,54 @@ namespace fs = std::filesystem;
 
 [[noreturn]] void fail(const std::string& why) { throw Error("compile: " + why); }
 
-// host, x86-64-avx2, x86-64-avx512, halide:<string>. Only x86-64 Linux for now:
-// the glue is built by the host C++ compiler.
-Halide::Target resolve_target(const std::string& name) {
+bool host_is_arm64() {
+    const Halide::Target h = Halide::get_host_target();
+    return h.arch == Halide::Target::ARM && h.bits == 64;
+}
+
+// A resolved --target: the Halide target, its schedule family and the tools for the glue.
+struct ResolvedTarget {
+    Halide::Target target;
+    bool arm = false;              // arm64 schedules (else x86)
+    std::string cxx, ar, package;
+};
+
+// Glue tools for a Halide target: the host's own for the host's architecture,
+// else the Debian cross toolchain.
+void default_tools(ResolvedTarget& r) {
+    if (r.arm && !host_is_arm64()) {
+        r.cxx = "aarch64-linux-gnu-g++", r.ar = "aarch64-linux-gnu-ar", r.package = "g++-aarch64-linux-gnu";
+    } else {
+        r.cxx = "c++", r.ar = "ar", r.package = "g++";
+    }
+}
+
+ResolvedTarget resolve_target(const std::string& name) {
     std::string s;
-    if (name == "host") {
-        s = Halide::get_host_target().to_string();
-    } else if (name == "x86-64-avx2") {
-        s = "x86-64-linux-sse41-avx-f16c-fma-avx2";
-    } else if (name == "x86-64-avx512") {
-        s = "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake";
+    const std::vector<TargetInfo>& known = known_targets();
+    auto k = std::find_if(known.begin(), known.end(), [&](const TargetInfo& t) { return t.name == name; });
+    if (k != known.end()) {
+        s = k->halide_target;
     } else if (name.rfind("halide:", 0) == 0) {
         s = name.substr(7);
         if (!Halide::Target::validate_target_string(s)) fail("target '" + name + "' is not a valid Halide target");
     } else {
-        fail("unknown target '" + name + "' (known: host, x86-64-avx2, x86-64-avx512, halide:<target string>)");
+        std::string list;
+        for (const TargetInfo& t : known) list += t.name + ", ";
+        fail("unknown target '" + name + "' (known: " + list + "halide:<target string>; see mncc targets)");
     }
-    Halide::Target t(s);
-    if (t.arch != Halide::Target::X86 || t.bits != 64 || t.os != Halide::Target::Linux || t.has_gpu_feature())
-        fail("target '" + name + "' is not supported yet: mncc serves x86-64 Linux CPU targets");
-    return t;
+    ResolvedTarget r;
+    r.target = Halide::Target(s);
+    const Halide::Target& t = r.target;
+    r.arm = t.arch == Halide::Target::ARM;
+    const bool os_ok = t.os == Halide::Target::Linux || (r.arm && t.os == Halide::Target::Android);
+    if ((t.arch != Halide::Target::X86 && !r.arm) || t.bits != 64 || !os_ok || t.has_gpu_feature())
+        fail("target '" + name + "' is not supported yet: mncc serves x86-64 Linux and arm-64 Linux/Android CPU targets");
+    default_tools(r);
+    return r;
 }
+
+const std::vector<KnobDecl>& knob_space(bool arm, KernelKind k) { return arm ? arm64_knob_space(k) : x86_knob_space(k); }
 
 bool is_c_identifier(const std::string& s) {
     if (s.empty() || s.size() > 64 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
@@ -103,11 +131,11 @@ void run_tool(const std::vector<std::string>& args, const fs::path& log) {
 }
 
 // Per-kind knob overrides from a schedule file: {"pointwise": {"x_block": 4}, ...}.
-std::map<KernelKind, Knobs> load_knobs(const std::string& file) {
+std::map<KernelKind, Knobs> load_knobs(const std::string& file, bool arm) {
     std::map<KernelKind, Knobs> r;
     const KernelKind kinds[] = {KernelKind::Conv, KernelKind::Depthwise, KernelKind::Pointwise,
                                 KernelKind::AvgPool, KernelKind::FullyConnected, KernelKind::Softmax};
-    for (KernelKind k : kinds) r[k] = x86_default_knobs(k);
+    for (KernelKind k : kinds) r[k] = arm ? arm64_default_knobs(k) : x86_default_knobs(k);
     if (file.empty()) return r;
     nlohmann::json j = nlohmann::json::parse(read_file(file), nullptr, false);
     if (j.is_discarded() || !j.is_object()) fail(file + ": not a JSON object");
@@ -116,7 +144,7 @@ std::map<KernelKind, Knobs> load_knobs(const std::string& file) {
                                            [&](KernelKind x) { return kernel_kind_name(x) == kind; });
         if (k == std::end(kinds) || !knobs.is_object()) fail(file + ": unknown layer kind '" + kind + "'");
         for (auto& [name, value] : knobs.items()) {
-            const auto& space = x86_knob_space(*k);
+            const auto& space = knob_space(arm, *k);
             auto d = std::find_if(space.begin(), space.end(), [&](const KnobDecl& x) { return x.name == name; });
             if (d == space.end()) fail(file + ": " + kind + " has no knob '" + name + "'");
             if (!value.is_number_integer() ||
@@ -232,8 +260,9 @@ Lowered plan(const Graph& g, const CompileOptions& opts) {
 
 // Lowers, schedules and compiles every layer into `obj_dir`; returns the objects.
 std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std::vector<std::pair<int, std::string>>& layers,
-                                         const Halide::Target& target, const std::map<KernelKind, Knobs>& knobs,
-                                         const fs::path& obj_dir) {
+                                         const ResolvedTarget& rt_target, const std::map<KernelKind, Knobs>& knobs,
+                                         const fs::path& obj_dir, bool emit_cxx) {
+    const Halide::Target& target = rt_target.target;
     std::vector<std::string> objects;
     const Halide::Target kernel_target = target.with_feature(Halide::Target::NoRuntime);
     auto halide_failed = [&](size_t i, const Halide::Error& e) {
@@ -255,10 +284,17 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
         m.layers[i].kind = kernel_kind_name(L.kind);
         m.layers[i].knobs_json = nlohmann::json(k).dump();
         try {
-            apply_x86_schedule(L, target, k);
-            const std::string obj = (obj_dir / (L.fn_name + ".o")).string();
-            L.output.compile_to_object(obj, {L.input}, L.fn_name, kernel_target);
-            objects.push_back(obj);
+            if (rt_target.arm)
+                apply_arm64_schedule(L, target, k);
+            else
+                apply_x86_schedule(L, target, k);
+            if (emit_cxx) {
+                L.output.compile_to_c((obj_dir / (L.fn_name + ".cpp")).string(), {L.input}, L.fn_name, kernel_target);
+            } else {
+                const std::string obj = (obj_dir / (L.fn_name + ".o")).string();
+                L.output.compile_to_object(obj, {L.input}, L.fn_name, kernel_target);
+                objects.push_back(obj);
+            }
         } catch (const Halide::Error& e) {
             throw halide_failed(i, e);
         }
@@ -275,31 +311,47 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
 
 // Writes everything into `dir` (a fresh temporary directory).
 void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
-    const Halide::Target target = resolve_target(opts.target);
-    const std::map<KernelKind, Knobs> knobs = load_knobs(opts.schedule_file);
+    if (opts.emit != "library" && opts.emit != "c++") fail("--emit must be library or c++, not '" + opts.emit + "'");
+    ResolvedTarget target = resolve_target(opts.target);
+    if (!opts.cxx.empty()) target.cxx = opts.cxx;
+    if (!opts.ar.empty()) target.ar = opts.ar;
+    // Fail before the slow kernel compilation when the glue cannot be built.
+    for (const std::string& tool : {target.cxx, target.ar})
+        if (opts.emit == "library" && !tool_available(tool))
+            fail("target '" + opts.target + "' needs '" + tool + "', which is not installed" +
+                 (tool == opts.cxx || tool == opts.ar ? std::string(" (--cxx/--ar)")
+                                                      : " (Debian: apt-get install " + target.package + ")"));
+    const std::map<KernelKind, Knobs> knobs = load_knobs(opts.schedule_file, target.arm);
     Lowered low = plan(g, opts);
     ModelInfo& m = low.info;
     m.name = opts.name;
     m.model_file = opts.model_file;
     m.model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file));
     m.target = opts.target;
-    m.halide_target = target.to_string();
-    m.schedule = "x86-default" + (opts.schedule_file.empty() ? "" : "+" + fs::path(opts.schedule_file).filename().string());
+    m.halide_target = target.target.to_string();
+    m.schedule = std::string(target.arm ? "arm64" : "x86") + "-default" + (opts.schedule_file.empty() ? "" : "+" + fs::path(opts.schedule_file).filename().string());
     m.version = MNCC_VERSION_STRING;
 
-    const fs::path obj_dir = dir / "obj";
+    const bool emit_cxx = opts.emit == "c++";
+    const fs::path obj_dir = dir / (emit_cxx ? m.name + "_kernels" : std::string("obj"));
     fs::create_directory(obj_dir);
-    std::vector<std::string> objects = compile_kernels(g, m, low.layers, target, knobs, obj_dir);
+    std::vector<std::string> objects = compile_kernels(g, m, low.layers, target, knobs, obj_dir, emit_cxx);
 
     write_file(dir / (m.name + ".h"), emit_header(m));
     write_file(dir / (m.name + ".cpp"), emit_glue(m, kPreprocessHeaderText));
     write_file(dir / (m.name + ".json"), emit_manifest(m));
+    if (emit_cxx) {
+        fs::rename(objects.back(), dir / fs::path(objects.back()).filename());   // the runtime object
+        return;
+    }
     const std::string glue_obj = (obj_dir / (m.name + "_glue.o")).string();
-    run_tool({opts.cxx, "-O2", "-fPIC", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-fno-exceptions", "-fno-rtti",
+    run_tool({target.cxx, "-O2", "-fPIC", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-fno-exceptions", "-fno-rtti",
               "-I", dir.string(), "-I", MNCC_HALIDE_RUNTIME_DIR, "-c", (dir / (m.name + ".cpp")).string(), "-o", glue_obj},
              obj_dir / "cxx.log");
     objects.insert(objects.begin(), glue_obj);
-    std::vector<std::string> ar{opts.ar, "rcs", (dir / ("lib" + m.name + ".a")).string()};
+    // D: zero timestamps, uids and modes, so the same compile gives the same bytes
+    // (default in Debian's binutils, not in every ar --ar may name).
+    std::vector<std::string> ar{target.ar, "rcsD", (dir / ("lib" + m.name + ".a")).string()};
     ar.insert(ar.end(), objects.begin(), objects.end());
     run_tool(ar, obj_dir / "ar.log");
     fs::remove_all(obj_dir);
@@ -307,15 +359,59 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
 
 }  // namespace
 
+const std::vector<TargetInfo>& known_targets() {
+    static const std::vector<TargetInfo> r = [] {
+        std::vector<TargetInfo> v{
+            {"host", Halide::get_host_target().to_string(), "this machine's CPU, every feature it has", "", "", ""},
+            {"x86-64-avx2", "x86-64-linux-sse41-avx-f16c-fma-avx2", "x86-64 Linux with AVX2+FMA (Haswell and later)",
+             "", "", ""},
+            {"x86-64-avx512", "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake",
+             "x86-64 Linux with AVX-512 (Skylake-SP and later)", "", "", ""},
+            {"arm64", "arm-64-linux", "AArch64 Linux with NEON (cross-compiled glue)", "", "", ""},
+        };
+        for (TargetInfo& t : v) {
+            ResolvedTarget rt;
+            rt.arm = Halide::Target(t.halide_target).arch == Halide::Target::ARM;
+            default_tools(rt);
+            t.cxx = rt.cxx, t.ar = rt.ar, t.package = rt.package;
+        }
+        return v;
+    }();
+    return r;
+}
+
+bool tool_available(const std::string& tool) {
+    if (tool.empty()) return false;
+    if (tool.find('/') != std::string::npos) return access(tool.c_str(), X_OK) == 0;
+    const char* path = std::getenv("PATH");
+    std::istringstream dirs(path ? path : "/usr/bin:/bin");
+    std::string dir;
+    while (std::getline(dirs, dir, ':'))
+        if (!dir.empty() && access((dir + "/" + tool).c_str(), X_OK) == 0) return true;
+    return false;
+}
+
 void compile_model(const Graph& g, const CompileOptions& opts) {
     if (!is_c_identifier(opts.name)) fail("name '" + opts.name + "' is not a C identifier (at most 64 characters)");
     if (opts.out_dir.empty()) fail("no output directory");
+    // Quantized layers need their own integer lowering; a float kernel over
+    // their dequantized weights would not behave like the model.
+    for (int id : g.topo_order()) {
+        const Node& n = g.node(id);
+        if (n.dtype != DType::Float32)
+            throw Error(node_error(g.source_file, n.name, op_name(n.op),
+                                   std::string("compiling ") + dtype_name(n.dtype) +
+                                       " (quantized) layers is not supported yet; float models only"));
+    }
     const fs::path out = fs::absolute(opts.out_dir).lexically_normal();
     const fs::path parent = out.has_filename() ? out.parent_path() : out.parent_path().parent_path();
     const fs::path final_dir = parent / (out.has_filename() ? out.filename() : out.parent_path().filename());
     std::error_code ec;
     if (fs::exists(final_dir, ec) && !fs::is_directory(final_dir, ec))
         fail("output '" + opts.out_dir + "' exists and is not a directory");
+    // Like `mkdir -p`, -o a/b/out creates a/b; only out itself is written atomically.
+    fs::create_directories(parent, ec);
+    if (ec) fail("cannot create the parent directory of '" + opts.out_dir + "': " + ec.message());
     // Build next to out_dir and rename at the end: nothing half-written ever appears there.
     std::string tmpl = (parent / ("." + final_dir.filename().string() + ".tmp-XXXXXX")).string();
     if (!mkdtemp(tmpl.data())) fail("cannot create a directory next to '" + opts.out_dir + "': " + std::strerror(errno));
@@ -328,7 +424,12 @@ void compile_model(const Graph& g, const CompileOptions& opts) {
             // Replace an earlier output: move it aside first, delete it after.
             const fs::path old = tmp.string() + ".old";
             fs::rename(final_dir, old);
-            fs::rename(tmp, final_dir);
+            fs::rename(tmp, final_dir, ec);
+            if (ec) {   // put the earlier output back: a failed compile changes nothing
+                std::error_code ignored;
+                fs::rename(old, final_dir, ignored);
+                throw fs::filesystem_error("rename", tmp, final_dir, ec);
+            }
             fs::remove_all(old, ec);
         } else {
             fs::rename(tmp, final_dir);

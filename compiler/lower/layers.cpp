@@ -139,6 +139,7 @@ void lower_pointwise(const Graph& g, const Node& n, LayerFunc& L) {
     L.output(c, x, y) = activate(L.acc(c, x, y), n.activation);
     fix_shape(L.input, {in.c, in.w, in.h});
     L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
+    L.weights = w, L.bias = b, L.activation = n.activation;
 }
 
 // ---- DepthwiseConv2D (multiplier 1) ----------------------------------------
@@ -258,6 +259,24 @@ LayerFunc lower_layer(const Graph& g, const Node& n, const std::string& fn_name)
     else
         fix_shape(L.output.output_buffer(), {L.out_c});
     return L;
+}
+
+void pack_pointwise_weights(LayerFunc& L, int tile) {
+    const int co = L.weights.dim(0).extent(), ci = L.weights.dim(1).extent();
+    if (L.kind != KernelKind::Pointwise || tile < 1 || co % tile != 0)
+        throw Error("pack_pointwise_weights: " + L.fn_name + " cannot be packed in tiles of " + std::to_string(tile));
+    Buffer<float> wp({tile, ci, co / tile}, L.fn_name + "_wp");
+    for (int o = 0; o < co / tile; ++o)
+        for (int i = 0; i < ci; ++i)
+            for (int t = 0; t < tile; ++t) wp(t, i, o) = L.weights(o * tile + t, i);
+    Var c = L.c, x = L.x, y = L.y;
+    L.r = RDom(0, ci, "r");
+    L.acc = Func(L.fn_name + "_acc");
+    L.acc(c, x, y) = L.bias(c);
+    L.acc(c, x, y) += L.input(L.r, x, y) * wp(c % tile, L.r, c / tile);
+    L.output = Func(L.fn_name);
+    L.output(c, x, y) = activate(L.acc(c, x, y), L.activation);
+    fix_shape(L.output.output_buffer(), {L.out_c, L.out_w, L.out_h});
 }
 
 }  // namespace mncc

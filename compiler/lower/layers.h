@@ -31,6 +31,9 @@ struct LayerFunc {
     Halide::Func max_f, sum_f;    // Softmax's scalar reductions
     Halide::Var c{"c"}, x{"x"}, y{"y"};
     int out_c = 1, out_w = 1, out_h = 1;
+    // Pointwise only: what pack_pointwise_weights rebuilds the layer from.
+    Halide::Buffer<float> weights, bias;   // (co, ci), (co)
+    Activation activation = Activation::None;
 };
 
 // Kernel function name: <model>_f32_<kind><kxk>s<stride>_<index>.
@@ -39,5 +42,11 @@ std::string kernel_name(const std::string& model, const Node& n, int index);
 // Builds the algorithm for layer node `n` of `g` (checks the shapes it relies on;
 // throws mncc::Error naming the node otherwise).
 LayerFunc lower_layer(const Graph& g, const Node& n, const std::string& fn_name);
+
+// Redefines pointwise layer L (same name, input and result) with its weights
+// repacked at compile time as [co / tile][ci][tile]: the weights of one input
+// channel for one register tile of `tile` output channels are one contiguous
+// run, and the reduction walks them sequentially. Requires out_c % tile == 0.
+void pack_pointwise_weights(LayerFunc& L, int tile);
 
 }  // namespace mncc

@@ -7,8 +7,9 @@
 namespace mncc {
 namespace {
 
-int64_t aligned_bytes(const Shape& s) {
-    int64_t bytes = checked_mul(num_elements(s), int64_t(sizeof(float)), "activation size");
+// Bytes of a node's activation: uint8/int8 tensors take one byte per element.
+int64_t aligned_bytes(const Node& n) {
+    int64_t bytes = checked_mul(num_elements(n.shape), dtype_bytes(n.dtype), "activation size");
     return checked_add(bytes, kArenaAlignment - 1, "activation size") / kArenaAlignment * kArenaAlignment;
 }
 
@@ -44,7 +45,7 @@ void plan_memory(Graph& g) {
         const Node& node = g.node(order[i]);
         step[node.id] = static_cast<int64_t>(i);
         root[node.id] = node.op == Op::Reshape ? root[node.inputs.at(0)] : node.id;
-        bytes[node.id] = aligned_bytes(node.shape);
+        bytes[node.id] = aligned_bytes(node);
         last_use[root[node.id]] = static_cast<int64_t>(i);
         for (int in : node.inputs) last_use[root[in]] = static_cast<int64_t>(i);
     }

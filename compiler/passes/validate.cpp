@@ -107,6 +107,10 @@ struct Checker {
             case Op::Add:
                 require(in(0) == n.shape && in(1) == n.shape, "inputs and output must have the same shape");
                 break;
+            case Op::Quantize:
+            case Op::Dequantize:
+                require(n.shape == in(), "output shape differs from the input shape");
+                break;
             case Op::BatchNorm:
                 fail("batch norm could not be folded into a preceding convolution (it must directly follow a "
                      "Conv2D, DepthwiseConv2D or FullyConnected whose result has no other use)");
@@ -114,6 +118,66 @@ struct Checker {
                 fail("unsupported op in the final network (no layer kernel; it could not be fused or folded)");
         }
         require(n.activation == Activation::None || is_weighted_layer(n.op), "only conv/FC layers carry an activation");
+        types();
+    }
+
+    bool quantized(const Node& x) const { return x.dtype != DType::Float32; }
+    void per_tensor(const Node& x, const std::string& what) const {
+        require(x.dtype == DType::UInt8 || x.dtype == DType::Int8,
+                what + " is " + dtype_name(x.dtype) + "; quantized activations are uint8 or int8");
+        require(x.quant.scale.size() == 1 && x.quant.zero_point.size() == 1 && x.quant.scale[0] > 0,
+                what + " needs one positive scale and one zero point");
+    }
+    void constant(const Tensor& t, DType type, int64_t channels, const char* what) const {
+        require(t.dtype == type, std::string(what) + " are " + dtype_name(t.dtype) + ", expected " + dtype_name(type));
+        require(static_cast<int64_t>(t.qdata.size()) == num_elements(t.shape),
+                std::string(what) + " have " + std::to_string(t.qdata.size()) + " integer values for " + shape_str(t.shape));
+        const size_t q = t.quant.scale.size();
+        require((q == 1 || static_cast<int64_t>(q) == channels) && t.quant.zero_point.size() == q,
+                std::string(what) + " need 1 or " + std::to_string(channels) + " scales and zero points");
+    }
+
+    // Element types: float layers read float; a quantized layer reads integer
+    // tensors of its own type with per-tensor quantisation, and its
+    // constants carry what the integer kernels need (see ir.h).
+    void types() const {
+        if (n.op == Op::Input) {
+            if (quantized(n)) per_tensor(n, "the input");
+            return;
+        }
+        const Node& x = g.node(n.inputs[0]);
+        switch (n.op) {
+            case Op::Reshape:
+                require(x.dtype == n.dtype && x.quant.scale == n.quant.scale && x.quant.zero_point == n.quant.zero_point,
+                        "a reshape must keep its input's type and quantization");
+                return;
+            case Op::Quantize:
+                per_tensor(n, "the output");
+                if (quantized(x)) per_tensor(x, "the input");
+                return;
+            case Op::Dequantize:
+                require(!quantized(n), "the output must be float32");
+                per_tensor(x, "the input");
+                return;
+            default: break;
+        }
+        for (int i : n.inputs)
+            require(quantized(g.node(i)) == quantized(n),
+                    "mixes float32 and quantized tensors (a Quantize/Dequantize is needed)");
+        if (!quantized(n)) return;
+        per_tensor(n, "the output");
+        for (int i : n.inputs) {
+            per_tensor(g.node(i), "input '" + g.node(i).name + "'");
+            require(g.node(i).dtype == n.dtype, "input and output types differ");
+        }
+        if (is_weighted_layer(n.op)) {
+            const int64_t c = out_channels(n);
+            constant(n.weights, n.dtype, c, "weights");
+            constant(n.bias, DType::Int32, c, "bias");
+        }
+        if (n.op == Op::AvgPool)
+            require(x.quant.scale == n.quant.scale && x.quant.zero_point == n.quant.zero_point,
+                    "input and output quantization must be equal");
     }
 };
 

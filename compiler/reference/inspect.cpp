@@ -51,6 +51,7 @@ json inspect_json(const Graph& g) {
                           {"padding", padding_name(n.padding)},
                           {"pads", {n.pad_top, n.pad_bottom, n.pad_left, n.pad_right}},
                           {"activation", activation_name(n.activation)},
+                          {"dtype", dtype_name(n.dtype)},
                           {"mult_adds", ma},
                           {"params", params}});
     }
@@ -65,8 +66,9 @@ json inspect_json(const Graph& g) {
             {"mult_adds_pct", sum_ma ? 100.0 * double(share_ma[k]) / double(sum_ma) : 0.0},
             {"params_pct", sum_params ? 100.0 * double(share_params[k]) / double(sum_params) : 0.0}};
     auto endpoint = [&](int id) {
-        if (id < 0 || id >= static_cast<int>(g.nodes.size())) return json{{"name", ""}, {"shape", json::array()}};
-        return json{{"name", g.node(id).name}, {"shape", g.node(id).shape}};
+        if (id < 0 || id >= static_cast<int>(g.nodes.size()))
+            return json{{"name", ""}, {"shape", json::array()}, {"dtype", ""}};
+        return json{{"name", g.node(id).name}, {"shape", g.node(id).shape}, {"dtype", dtype_name(g.node(id).dtype)}};
     };
     return {{"model", g.source_file},
             {"input", endpoint(g.input)},
@@ -80,8 +82,10 @@ std::string inspect_table(const Graph& g) {
     const json j = inspect_json(g);
     std::ostringstream os;
     os << "model  " << j["model"].get<std::string>() << "\n"
-       << "input  " << j["input"]["name"].get<std::string>() << " " << dims(j["input"]["shape"]) << "\n"
-       << "output " << j["output"]["name"].get<std::string>() << " " << dims(j["output"]["shape"]) << "\n\n";
+       << "input  " << j["input"]["name"].get<std::string>() << " " << dims(j["input"]["shape"]) << " "
+       << j["input"]["dtype"].get<std::string>() << "\n"
+       << "output " << j["output"]["name"].get<std::string>() << " " << dims(j["output"]["shape"]) << " "
+       << j["output"]["dtype"].get<std::string>() << "\n\n";
     char line[512];
     std::snprintf(line, sizeof line, "%-4s %-16s %-15s %-14s %-14s %-6s %-6s %-9s %-6s %12s %10s  %s\n", "#",
                   "kind", "op", "input", "output", "kernel", "stride", "pads", "act", "mult-adds", "params",
@@ -98,6 +102,10 @@ std::string inspect_table(const Graph& g) {
                       static_cast<long long>(l["mult_adds"].get<int64_t>()),
                       static_cast<long long>(l["params"].get<int64_t>()), l["name"].get<std::string>().c_str());
         os << line;
+        if (l["dtype"] != "float32") {  // quantized layers: element type after the name
+            os.seekp(-1, std::ios_base::cur);
+            os << "  (" << l["dtype"].get<std::string>() << ")\n";
+        }
     }
     os << "\ntotal  " << fmt("%.3f", double(j["totals"]["mult_adds"].get<int64_t>()) / 1e6) << " M mult-adds, "
        << fmt("%.3f", double(j["totals"]["params"].get<int64_t>()) / 1e6) << " M params\n\n";

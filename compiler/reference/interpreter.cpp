@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "reference/quantized.h"
 #include "support/error.h"
 
 namespace mncc {
@@ -85,34 +86,76 @@ Buffer softmax(const Node& n, const Buffer& x) {
     return y;
 }
 
+// A quantized node: integer kernels on the integer values of its inputs.
+RefValue run_quantized(const Graph& g, const Node& n, const std::vector<RefValue>& values) {
+    auto in = [&](size_t i) -> const RefValue& { return values[size_t(n.inputs.at(i))]; };
+    auto in_node = [&](size_t i) -> const Node& { return g.node(n.inputs.at(i)); };
+    RefValue v;
+    v.dtype = n.dtype;
+    switch (n.op) {
+        case Op::Conv2D:
+        case Op::DepthwiseConv2D: v.q = quant::conv(in_node(0), n, in(0).q); break;
+        case Op::FullyConnected: v.q = quant::fully_connected(in_node(0), n, in(0).q); break;
+        case Op::AvgPool: v.q = quant::avg_pool(in_node(0), n, in(0).q); break;
+        case Op::Softmax: v.q = quant::softmax(in_node(0), n, in(0).q); break;
+        case Op::Add: v.q = quant::add(in_node(0), in_node(1), n, in(0).q, in(1).q); break;
+        case Op::Quantize:
+            v.q = in(0).dtype == DType::Float32 ? quant::quantize(n, in(0).f) : quant::requantize(in_node(0), n, in(0).q);
+            break;
+        default:
+            throw Error(node_error(g.source_file, n.name, op_name(n.op),
+                                   std::string("the reference interpreter has no ") + dtype_name(n.dtype) + " kernel"));
+    }
+    return v;
+}
+
 }  // namespace
 
-std::vector<float> run_reference(const Graph& g, const std::vector<float>& input) {
+std::vector<RefValue> run_reference_all(const Graph& g, const RefValue& input) {
     if (g.output < 0) throw Error((g.source_file.empty() ? "<model>" : g.source_file) + std::string(": graph has no output"));
-    std::vector<Buffer> values(g.nodes.size());
+    std::vector<RefValue> values(g.nodes.size());
     for (int id : g.topo_order()) {
         const Node& n = g.node(id);
-        auto in = [&](size_t i) -> const Buffer& { return values[n.inputs.at(i)]; };
+        auto in = [&](size_t i) -> const Buffer& { return values[n.inputs.at(i)].f; };
         auto in_shape = [&](size_t i) -> const Shape& { return g.node(n.inputs.at(i)).shape; };
+        RefValue& v = values[id];
+        if (n.op == Op::Input) {
+            const size_t size = input.dtype == DType::Float32 ? input.f.size() : input.q.size();
+            if (input.dtype != n.dtype)
+                throw Error(node_error(g.source_file, n.name, op_name(n.op),
+                                       std::string("input is ") + dtype_name(input.dtype) + ", the graph's is " +
+                                           dtype_name(n.dtype)));
+            if (static_cast<int64_t>(size) != num_elements(n.shape))
+                throw Error(node_error(g.source_file, n.name, op_name(n.op),
+                                       "input has " + std::to_string(size) + " values, expected " +
+                                           std::to_string(num_elements(n.shape)) + " for " + shape_str(n.shape)));
+            v = input;
+            continue;
+        }
+        if (n.op == Op::Reshape) {
+            v = values[n.inputs.at(0)];
+            continue;
+        }
+        if (n.op == Op::Dequantize) {
+            int src = n.inputs.at(0);
+            while (g.node(src).op == Op::Reshape) src = g.node(src).inputs.at(0);
+            v.f = quant::dequantize(g.node(src).quant, values[n.inputs.at(0)].q);
+            continue;
+        }
+        if (n.dtype != DType::Float32) {
+            v = run_quantized(g, n, values);
+            continue;
+        }
         switch (n.op) {
-            case Op::Input:
-                if (static_cast<int64_t>(input.size()) != num_elements(n.shape))
-                    throw Error(node_error(g.source_file, n.name, op_name(n.op),
-                                           "input has " + std::to_string(input.size()) + " values, expected " +
-                                               std::to_string(num_elements(n.shape)) + " for " +
-                                               shape_str(n.shape)));
-                values[id] = input;
-                break;
             case Op::Conv2D:
             case Op::DepthwiseConv2D:
-            case Op::AvgPool: values[id] = window_layer(n, in_shape(0), in(0)); break;
-            case Op::FullyConnected: values[id] = fully_connected(n, in(0)); break;
-            case Op::Softmax: values[id] = softmax(n, in(0)); break;
-            case Op::Reshape: values[id] = in(0); break;
+            case Op::AvgPool: v.f = window_layer(n, in_shape(0), in(0)); break;
+            case Op::FullyConnected: v.f = fully_connected(n, in(0)); break;
+            case Op::Softmax: v.f = softmax(n, in(0)); break;
             case Op::Add: {
                 Buffer y(in(0).size());
                 for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(double(in(0)[i]) + in(1)[i]);
-                values[id] = std::move(y);
+                v.f = std::move(y);
                 break;
             }
             default:
@@ -120,7 +163,36 @@ std::vector<float> run_reference(const Graph& g, const std::vector<float>& input
                                        "the reference interpreter runs layer ops only (run the passes first)"));
         }
     }
-    return values[g.output];
+    return values;
+}
+
+std::vector<int32_t> quantize_input(const Graph& g, const std::vector<float>& input) {
+    return quant::quantize(g.node(g.input), input);
+}
+
+std::vector<int32_t> run_reference_int(const Graph& g, const std::vector<int32_t>& input) {
+    RefValue in;
+    in.dtype = g.node(g.input).dtype;
+    in.q = input;
+    RefValue out = std::move(run_reference_all(g, in)[g.output]);
+    if (out.dtype == DType::Float32)
+        throw Error(g.source_file + ": the output of a float graph is not integer (use run_reference)");
+    return out.q;
+}
+
+std::vector<float> run_reference(const Graph& g, const std::vector<float>& input) {
+    if (g.output < 0) throw Error((g.source_file.empty() ? "<model>" : g.source_file) + std::string(": graph has no output"));
+    RefValue in;
+    in.dtype = g.input >= 0 ? g.node(g.input).dtype : DType::Float32;
+    if (in.dtype == DType::Float32)
+        in.f = input;
+    else
+        in.q = quantize_input(g, input);
+    RefValue out = std::move(run_reference_all(g, in)[g.output]);
+    if (out.dtype == DType::Float32) return out.f;
+    int src = g.output;  // a Reshape view has its producer's quantisation
+    while (g.node(src).op == Op::Reshape) src = g.node(src).inputs.at(0);
+    return quant::dequantize(g.node(src).quant, out.q);
 }
 
 }  // namespace mncc

@@ -1,8 +1,10 @@
 // compile_model's checks and guarantees: every error names what is wrong, a
-// failed compile leaves nothing at out_dir, a recompile replaces it; plus the
-// manifest's SHA-256, the comment sanitiser and the kernel-name grammar.
+// failed compile leaves nothing at out_dir, a recompile replaces it, a failed
+// recompile keeps it; plus the manifest's SHA-256, the comment sanitiser and the
+// kernel-name grammar.
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <unistd.h>
@@ -86,12 +88,19 @@ TEST(CompileErrors, Target) {
     mncc::CompileOptions o = opts(scratch("t"));
     o.target = "riscv";
     EXPECT_EQ(compile_error(g, o), "compile: unknown target 'riscv' (known: host, x86-64-avx2, x86-64-avx512, "
-                                   "halide:<target string>)");
+                                   "arm64, halide:<target string>; see mncc targets)");
     o.target = "halide:no-such-thing";
     EXPECT_EQ(compile_error(g, o), "compile: target 'halide:no-such-thing' is not a valid Halide target");
-    o.target = "halide:arm-64-linux";
-    EXPECT_EQ(compile_error(g, o),
-              "compile: target 'halide:arm-64-linux' is not supported yet: mncc serves x86-64 Linux CPU targets");
+    o.target = "halide:arm-32-linux";
+    EXPECT_EQ(compile_error(g, o), "compile: target 'halide:arm-32-linux' is not supported yet: mncc serves x86-64 "
+                                   "Linux and arm-64 Linux/Android CPU targets");
+    o.target = "arm64";
+    o.cxx = "/nonexistent/g++";
+    EXPECT_EQ(compile_error(g, o), "compile: target 'arm64' needs '/nonexistent/g++', which is not installed (--cxx/--ar)");
+    o.target = "host";
+    o.cxx.clear();
+    o.emit = "asm";
+    EXPECT_EQ(compile_error(g, o), "compile: --emit must be library or c++, not 'asm'");
     EXPECT_FALSE(fs::exists(o.out_dir));
 }
 
@@ -189,6 +198,36 @@ TEST(CompileAtomic, FailureLeavesNothing) {
     o.cxx = "false";
     EXPECT_EQ(compile_error(mncc::make_hand_net(), o), "compile: 'false' failed: ");
     EXPECT_FALSE(fs::exists(out));
+    EXPECT_EQ(leftovers(out.parent_path()).size(), 0u);
+}
+
+// Every file in `dir` with its contents.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+    std::map<std::string, std::string> r;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        std::ifstream f(e.path(), std::ios::binary);
+        std::ostringstream ss;
+        ss << f.rdbuf();
+        r[e.path().filename().string()] = ss.str();
+    }
+    return r;
+}
+
+// A recompile that fails at the last step (the archiver, after every kernel and
+// the glue are built) or early (lowering) leaves the previous output as it was.
+TEST(CompileAtomic, FailedRecompileKeepsOutput) {
+    const fs::path out = scratch("keep");
+    mncc::compile_model(mncc::make_hand_net(), opts(out));
+    const auto before = snapshot(out);
+    ASSERT_EQ(before.size(), 4u);
+    mncc::CompileOptions o = opts(out);
+    o.ar = "false";
+    EXPECT_EQ(compile_error(mncc::make_hand_net(), o), "compile: 'false' failed: ");
+    EXPECT_EQ(snapshot(out), before);
+    mncc::Graph g = mncc::make_hand_net();
+    g.node(2).op = mncc::Op::Add;
+    EXPECT_NE(compile_error(g, opts(out)).find("does not support Add"), std::string::npos);
+    EXPECT_EQ(snapshot(out), before);
     EXPECT_EQ(leftovers(out.parent_path()).size(), 0u);
 }
 

@@ -224,3 +224,15 @@ TEST(CliErrors, ImageThatIsNotAnImage) {
     write(img, "this is plain text, not a JPEG\n");
     expect_error(mncc("run " + model.string() + " --image " + img.string()), img.string(), "not an image");
 }
+
+// Until quantized kernels are lowered, compiling a uint8 model is refused with
+// a clear message and leaves nothing at -o (a float kernel over dequantized
+// weights would silently differ from the model).
+TEST(CliErrors, CompileQuantizedModelIsRefused) {
+    fs::path model = shared() / "models/mobilenet_v1_0.25_128_quant.tflite";
+    if (!fs::exists(model)) GTEST_SKIP();
+    fs::path out = temp_dir() / "quant_out";
+    Result r = mncc("compile " + model.string() + " -o " + out.string());
+    expect_error(r, model.string(), "quantized");
+    EXPECT_FALSE(fs::exists(out));
+}

@@ -1,0 +1,280 @@
+#include "bench/bench.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "lower/compile.h"
+#include "support/error.h"
+
+namespace mncc {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& why) { throw Error("bench: " + why); }
+
+std::string slurp(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    if (!f) fail("cannot read '" + p.string() + "'");
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// Halide extents (c, x, y) of [1,H,W,C], or (C) for the flat layers.
+std::string extents(const json& shape, bool four_d) {
+    std::vector<int64_t> s = shape.get<std::vector<int64_t>>();
+    if (four_d && s.size() == 4) return "3, {" + std::to_string(s[3]) + ", " + std::to_string(s[2]) + ", " + std::to_string(s[1]) + "}";
+    int64_t n = 1;
+    for (int64_t v : s) n *= v;
+    return "1, {" + std::to_string(n) + ", 1, 1}";
+}
+
+// The timing program: rounds of one whole-network run then one run of each
+// layer kernel (interleaved, so load changes hit both alike), on buffers in a
+// scratch area; then the FMA peak of one core. Prints JSON.
+std::string emit_main(const json& m, const BenchOptions& o) {
+    const std::string n = m["name"];
+    std::string decls, table;
+    for (const json& L : m["layers"]) {
+        const std::string k = L["kernel"];
+        const bool four_d = L["op"] != "FullyConnected" && L["op"] != "Softmax";
+        decls += "extern \"C\" int " + k + "(halide_buffer_t*, halide_buffer_t*);\n";
+        table += "    {\"" + k + "\", " + k + ", " + extents(L["input_shape"], four_d) + ", " +
+                 extents(L["output_shape"], four_d) + ", " + std::to_string(L["mult_adds"].get<int64_t>()) + "},\n";
+    }
+    std::string s = R"(#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+#include "HalideRuntime.h"
+#include ")" + n + R"(.h"
+)" + decls + R"(
+struct Layer { const char* name; int (*fn)(halide_buffer_t*, halide_buffer_t*); int in_rank, in_ext[3]; int out_rank, out_ext[3]; long long macs; };
+static const Layer kLayers[] = {
+)" + table + R"(};
+static const int kNumLayers = sizeof(kLayers) / sizeof(kLayers[0]);
+
+static double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+// CPU time of the whole process: with one thread it ignores time-sharing of the core with other processes.
+static double cpu_now() { timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return double(t.tv_sec) + 1e-9 * double(t.tv_nsec); }
+
+static void describe(float* p, int rank, const int* ext, halide_dimension_t* d, halide_buffer_t* b) {
+    *b = halide_buffer_t();
+    b->host = reinterpret_cast<uint8_t*>(p);
+    b->type = halide_type_t(halide_type_float, 32);
+    b->dimensions = rank;
+    b->dim = d;
+    int stride = 1;
+    for (int i = 0; i < rank; ++i) { d[i] = halide_dimension_t(0, ext[i], stride); stride *= ext[i]; }
+}
+
+static long long elements(int rank, const int* ext) { long long e = 1; for (int i = 0; i < rank; ++i) e *= ext[i]; return e; }
+
+// Independent FMA chains: 2 x lanes flops per FMA; GFLOP/s of one core.
+static double fma_peak() {
+#if defined(__AVX512F__)
+    typedef float V __attribute__((vector_size(64)));
+#else
+    typedef float V __attribute__((vector_size(32)));
+#endif
+    const int lanes = sizeof(V) / sizeof(float);
+    V a, b, x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11;
+    for (int l = 0; l < lanes; ++l) { a[l] = 0.999999f; b[l] = 1e-6f; }
+    x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = x8 = x9 = x10 = x11 = b;
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        const long iters = 4000000;
+        double t0 = cpu_now();
+        for (long it = 0; it < iters; ++it) {
+#define MNCC_FMA(r) r = r * a + b; __asm__ volatile("" : "+v"(r));
+            MNCC_FMA(x0) MNCC_FMA(x1) MNCC_FMA(x2) MNCC_FMA(x3) MNCC_FMA(x4) MNCC_FMA(x5)
+            MNCC_FMA(x6) MNCC_FMA(x7) MNCC_FMA(x8) MNCC_FMA(x9) MNCC_FMA(x10) MNCC_FMA(x11)
+        }
+        best = std::max(best, 2.0 * lanes * 12 * iters / (cpu_now() - t0) / 1e9);
+    }
+    V sum = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11;
+    if (sum[0] == 12345.0f) std::puts("");
+    return best;
+}
+
+static double median(std::vector<double> v) { std::sort(v.begin(), v.end()); return v[v.size() / 2]; }
+
+int main() {
+    const int threads = )" + std::to_string(o.threads) + ", runs = " + std::to_string(o.runs) +
+                    ", warmup = " + std::to_string(o.warmup) + R"(;
+    if ()" + n + R"(_set_num_threads(threads) != 0) return 1;
+    const size_t arena_bytes = ()" + n + R"(_arena_bytes() + 63) / 64 * 64;
+    unsigned char* arena = static_cast<unsigned char*>(std::aligned_alloc(64, arena_bytes));
+    std::vector<float> in()" + std::to_string(m["input"]["shape"][1].get<int>() * m["input"]["shape"][2].get<int>() *
+                                              m["input"]["shape"][3].get<int>()) + R"(), out()" +
+         std::to_string(m["output"]["size"].get<int64_t>()) + R"();
+    for (size_t i = 0; i < in.size(); ++i) in[i] = float((i * 7919) % 2001) / 1000.0f - 1.0f;
+    long long scratch = 0;
+    for (const Layer& l : kLayers) scratch = std::max(scratch, elements(l.in_rank, l.in_ext) + elements(l.out_rank, l.out_ext) + 16);
+    float* buf = static_cast<float*>(std::aligned_alloc(64, size_t(scratch) * 4 / 64 * 64 + 64));
+    for (long long i = 0; i < scratch; ++i) buf[i] = float(i % 13) * 0.05f;
+    auto run_layer = [&](const Layer& l) {
+        halide_dimension_t di[3], dout[3];
+        halide_buffer_t bi, bo;
+        describe(buf, l.in_rank, l.in_ext, di, &bi);
+        describe(buf + (elements(l.in_rank, l.in_ext) + 15) / 16 * 16, l.out_rank, l.out_ext, dout, &bo);
+        // One thread: CPU time (robust to other processes sharing the core); else wall time.
+        double t0 = threads == 1 ? cpu_now() : now();
+        if (l.fn(&bi, &bo) != 0) { std::fprintf(stderr, "kernel %s failed\n", l.name); std::exit(1); }
+        return (threads == 1 ? cpu_now() : now()) - t0;
+    };
+    for (int i = 0; i < warmup; ++i) {
+        if ()" + n + R"(_run(in.data(), out.data(), arena) != 0) return 1;
+        for (const Layer& l : kLayers) run_layer(l);
+    }
+    std::vector<double> total, total_cpu;
+    std::vector<std::vector<double>> per(kNumLayers);
+    for (int r = 0; r < runs; ++r) {
+        double t0 = now(), c0 = cpu_now();
+        )" + n + R"(_run(in.data(), out.data(), arena);
+        total.push_back(now() - t0);
+        total_cpu.push_back(cpu_now() - c0);
+        for (int i = 0; i < kNumLayers; ++i) per[i].push_back(run_layer(kLayers[i]));
+    }
+    const double peak = )" + std::to_string(o.peak_gflops) + R"( > 0 ? )" + std::to_string(o.peak_gflops) + R"( : fma_peak();
+    std::printf("{\"peak_gflops_per_thread\": %.3f, \"median_s\": %.9f, \"min_s\": %.9f, \"max_s\": %.9f, \"cpu_median_s\": %.9f, \"layer_timer\": \"%s\", \"layers\": [",
+                peak, median(total), *std::min_element(total.begin(), total.end()), *std::max_element(total.begin(), total.end()), median(total_cpu), threads == 1 ? "cpu" : "wall");
+    for (int i = 0; i < kNumLayers; ++i)
+        std::printf("%s{\"kernel\": \"%s\", \"mult_adds\": %lld, \"median_s\": %.9f}", i ? ", " : "", kLayers[i].name,
+                    kLayers[i].macs, median(per[i]));
+    std::printf("]}\n");
+    std::free(buf);
+    std::free(arena);
+    return 0;
+}
+)";
+    return s;
+}
+
+std::string run_capture(const std::string& cmd) {
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) fail("cannot run '" + cmd + "'");
+    std::string out;
+    char chunk[4096];
+    for (size_t k; (k = fread(chunk, 1, sizeof chunk, p)) > 0;) out.append(chunk, k);
+    const int rc = pclose(p);
+    if (rc != 0) fail("'" + cmd + "' failed (status " + std::to_string(rc) + ")");
+    return out;
+}
+
+std::string quote(const std::string& s) {
+    std::string r = "'";
+    for (char ch : s) r += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return r + "'";
+}
+
+void report(const json& m, const json& r, const BenchOptions& o) {
+    const double macs = m["mult_adds"].get<double>();
+    const double peak = r["peak_gflops_per_thread"].get<double>() * o.threads;
+    auto gflops = [](double ma, double s) { return 2 * ma / s / 1e9; };
+    const double med = r["median_s"];
+    json out = {{"model", o.model_file},
+                {"target", m["halide_target"]},
+                {"threads", o.threads},
+                {"runs", o.runs},
+                {"median_ms", med * 1e3},
+                {"min_ms", r["min_s"].get<double>() * 1e3},
+                {"max_ms", r["max_s"].get<double>() * 1e3},
+                {"cpu_median_ms", r["cpu_median_s"].get<double>() * 1e3},
+                {"mult_adds", m["mult_adds"]},
+                {"gflops", gflops(macs, med)},
+                {"peak_gflops", peak},
+                {"percent_of_peak", 100 * gflops(macs, med) / peak},
+                {"layers", json::array()}};
+    double sum = 0;
+    for (size_t i = 0; i < r["layers"].size(); ++i) {
+        const json& L = r["layers"][i];
+        const double s = L["median_s"], ma = L["mult_adds"].get<double>();
+        sum += s;
+        out["layers"].push_back({{"kernel", L["kernel"]},
+                                 {"kind", m["layers"][i]["kind"]},
+                                 {"median_ms", s * 1e3},
+                                 {"gflops", gflops(ma, s)},
+                                 {"percent_of_peak", 100 * gflops(ma, s) / peak},
+                                 {"share", 0.0}});
+    }
+    for (json& L : out["layers"]) L["share"] = L["median_ms"].get<double>() / (sum * 1e3);
+    out["layers_sum_ms"] = sum * 1e3;
+    out["layer_timer"] = r["layer_timer"];
+    if (o.json) {
+        std::printf("%s\n", out.dump(2).c_str());
+        return;
+    }
+    std::printf("%s  %s  threads=%d  runs=%d\n", o.model_file.c_str(), m["halide_target"].get<std::string>().c_str(),
+                o.threads, o.runs);
+    std::printf("per layer: median of %s time over the runs\n", r["layer_timer"].get<std::string>().c_str());
+    std::printf("%-32s %-16s %10s %9s %7s %6s\n", "kernel", "kind", "median ms", "GFLOP/s", "%peak", "share");
+    for (const json& L : out["layers"])
+        std::printf("%-32s %-16s %10.4f %9.1f %6.1f%% %5.1f%%\n", L["kernel"].get<std::string>().c_str(),
+                    L["kind"].get<std::string>().c_str(), L["median_ms"].get<double>(), L["gflops"].get<double>(),
+                    L["percent_of_peak"].get<double>(), 100 * L["share"].get<double>());
+    std::printf("network: median %.3f ms  min %.3f  max %.3f  cpu-time median %.3f  (layers sum %.3f ms)\n", med * 1e3,
+                out["min_ms"].get<double>(), out["max_ms"].get<double>(), out["cpu_median_ms"].get<double>(), sum * 1e3);
+    std::printf("         %.1f GFLOP/s  %.1f%% of FMA peak (%.1f GFLOP/s = %d x %.1f)\n", out["gflops"].get<double>(),
+                out["percent_of_peak"].get<double>(), peak, o.threads, peak / o.threads);
+}
+
+}  // namespace
+
+void run_bench(const Graph& g, const BenchOptions& o) {
+    std::error_code ec;
+    fs::path dir;
+    if (!o.keep_dir.empty()) {
+        dir = fs::absolute(o.keep_dir);
+        fs::create_directories(dir, ec);
+        if (ec) fail("cannot create '" + o.keep_dir + "': " + ec.message());
+    } else {
+        std::string tmpl = (fs::temp_directory_path() / "mncc-bench-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) fail("cannot create a temporary directory");
+        dir = tmpl;
+    }
+    struct Cleanup {
+        fs::path d;
+        bool keep;
+        ~Cleanup() {
+            std::error_code e;
+            if (!keep) fs::remove_all(d, e);
+        }
+    } cleanup{dir, !o.keep_dir.empty()};
+    CompileOptions co;
+    co.target = o.target;
+    co.out_dir = (dir / "lib").string();
+    co.name = "bench";
+    co.model_file = o.model_file;
+    co.schedule_file = o.schedule_file;
+    co.cxx = o.cxx;
+    compile_model(g, co);
+    const json m = json::parse(slurp(dir / "lib" / "bench.json"));
+    {
+        std::ofstream f(dir / "bench_main.cpp");
+        f << emit_main(m, o);
+        if (!f) fail("cannot write the timing program");
+    }
+    const fs::path prog = dir / "bench_main";
+    run_capture(quote(o.cxx) + " -O2 -std=gnu++17 -march=native -I " + quote((dir / "lib").string()) + " -I " +
+                quote(MNCC_HALIDE_RUNTIME_DIR) + " " + quote((dir / "bench_main.cpp").string()) + " " +
+                quote((dir / "lib" / "libbench.a").string()) + " -lpthread -ldl -lm -o " + quote(prog.string()) + " 2>&1");
+    const std::string out = run_capture((o.runner.empty() ? "" : o.runner + " ") + quote(prog.string()));
+    const json r = json::parse(out.substr(std::min(out.find('{'), out.size())), nullptr, false);
+    if (r.is_discarded() || !r.contains("median_s")) fail("the timing program printed no result");
+    report(m, r, o);
+}
+
+}  // namespace mncc

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Performance snapshot: `mncc bench` on synthetic MobileNet v1 1.0/224 and
+# 0.25/128 at 1 and 2 threads, the peers (XNNPACK, ONNX Runtime) from
+# ../shared/peers/run.sh --quick when their packages are installed, and a
+# ratio table. Timing only: nothing here is a test.
+#   scripts/bench.sh [--runs N] [--build DIR] [--no-peers]
+# Each configuration runs in its own process; the two models alternate
+# (interleaved) over --rounds rounds and the table shows the median of the
+# per-round medians. CPU ms is process CPU time per inference: at 1 thread it is
+# insensitive to other processes sharing the core; at 2 threads it sums both.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$root/build" runs=100 rounds=2 peers=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --build) build="$2"; shift 2 ;;
+    --no-peers) peers=0; shift ;;
+    *) echo "usage: scripts/bench.sh [--runs N] [--rounds N] [--build DIR] [--no-peers]" >&2; exit 2 ;;
+  esac
+done
+mncc="$build/compiler/driver/mncc"
+[ -x "$mncc" ] || { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build "$build" -j2 --target mncc; }
+work="$(mktemp -d /tmp/mncc-bench.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+echo "# mncc bench  $(date -u +%Y-%m-%dT%H:%MZ)  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')  $(nproc) cores"
+echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+models="1.0:224 0.25:128"
+for m in $models; do
+  "$mncc" synth --alpha "${m%%:*}" --resolution "${m##*:}" -o "$work/synth_${m%%:*}_${m##*:}.pb"
+done
+for r in $(seq 1 "$rounds"); do
+  for t in 1 2; do
+    for m in $models; do
+      f="$work/synth_${m%%:*}_${m##*:}.pb"
+      "$mncc" bench "$f" --target=host --threads "$t" --runs "$runs" --json > "$work/r${r}_t${t}_${m%%:*}_${m##*:}.json"
+    done
+  done
+done
+
+if [ "$peers" = 1 ] && [ -x "$root/../shared/peers/run.sh" ] && dpkg -s libxnnpack-dev >/dev/null 2>&1; then
+  "$root/../shared/peers/run.sh" --quick > "$work/peers.log" 2>&1 || echo "# peers failed: see $work/peers.log" >&2
+  cp "${PEERS_BUILD:-/tmp/mncc-peers}/results/summary.md" "$work/peers.md" 2>/dev/null || true
+else
+  echo "# peers skipped (../shared/peers or libxnnpack-dev missing; see ../shared/peers/README.md)"
+fi
+
+python3 - "$work" "$rounds" <<'PY'
+import json, re, statistics, sys, os
+work, rounds = sys.argv[1], int(sys.argv[2])
+peers = {}
+p = os.path.join(work, "peers.md")
+if os.path.exists(p):
+    # Rows "| engine | variant | model | thr | median ms | min | max | p10 | p90 | n | CPU ms | ...": f32 only.
+    for line in open(p):
+        c = [x.strip() for x in line.strip().strip("|").split("|")]
+        if len(c) >= 11 and c[1].startswith("f32") and re.fullmatch(r"[0-9.]+x[0-9]+", c[2]):
+            peers.setdefault((c[2], int(c[3])), []).append((c[0] + " " + c[1], float(c[4]), float(c[10])))
+print()
+print("| model | threads | mncc median ms | CPU ms | min ms | GFLOP/s | % of FMA peak | peer: median ms, CPU ms (mncc/peer wall, CPU) |")
+print("|---|---|---|---|---|---|---|---|")
+for m in ("1.0:224", "0.25:128"):
+    for t in (1, 2):
+        rs = [json.load(open(os.path.join(work, f"r{r}_t{t}_{m.replace(':', '_')}.json"))) for r in range(1, rounds + 1)]
+        med = statistics.median(r["median_ms"] for r in rs)
+        cpu = statistics.median(r["cpu_median_ms"] for r in rs)
+        key = ({"1.0:224": "1.00x224", "0.25:128": "0.25x128"}[m], t)
+        pe = "; ".join(f"{n} {v:.2f}, {pc:.2f} ({med / v:.2f}x, {cpu / pc:.2f}x)" for n, v, pc in peers.get(key, [])) or "-"
+        print(f"| {m.replace(':', '/')} | {t} | {med:.3f} | {cpu:.3f} | "
+              f"{min(r['min_ms'] for r in rs):.3f} | {statistics.median(r['gflops'] for r in rs):.1f} | "
+              f"{statistics.median(r['percent_of_peak'] for r in rs):.1f} | {pe} |")
+PY
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `mncc bench` end to end on a tiny synth model: the JSON report against
+# `mncc inspect` (mult-adds, one row per layer, GFLOP/s = 2 x mult-adds / median)
+# and its error paths (a failing --runner, a bad option). Times are not checked.
+set -euo pipefail
+mncc="$1"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$mncc" synth --alpha 0.25 --resolution 32 --classes 10 -o "$work/m.pb"
+"$mncc" inspect "$work/m.pb" --json > "$work/inspect.json"
+"$mncc" bench "$work/m.pb" --runs 3 --warmup 1 --peak-gflops 100 --json > "$work/bench.json"
+python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+i, b = json.load(open(w + "/inspect.json")), json.load(open(w + "/bench.json"))
+assert b["mult_adds"] == i["totals"]["mult_adds"], (b["mult_adds"], i["totals"])
+kernels = [l for l in i["layers"] if l["op"] not in ("Input", "Reshape")]
+assert len(b["layers"]) == len(kernels), (len(b["layers"]), len(kernels))
+assert [l["kind"] for l in b["layers"]][:3] == ["conv", "depthwise", "pointwise"], b["layers"][:3]
+assert 0 < b["min_ms"] <= b["median_ms"] <= b["max_ms"], b
+assert abs(b["gflops"] - 2 * b["mult_adds"] / (b["median_ms"] * 1e6)) < 1e-6 * b["gflops"]
+assert b["peak_gflops"] == 100 and abs(b["percent_of_peak"] - b["gflops"]) < 1e-9
+assert abs(sum(l["share"] for l in b["layers"]) - 1) < 1e-9
+print("bench json ok")
+PY
+set +e
+msg="$("$mncc" bench "$work/m.pb" --runs 1 --runner false 2>&1)"; rc=$?
+set -e
+[ "$rc" = 1 ] && [[ "$msg" == "mncc: error: bench: 'false '"*"failed"* ]] || { echo "runner failure: rc=$rc '$msg'"; exit 1; }
+set +e
+msg="$("$mncc" bench "$work/m.pb" --peak-gflops -3 2>&1)"; rc=$?
+set -e
+[ "$rc" = 2 ] && [[ "$msg" == *"usage error: --peak-gflops must be positive"* ]] || { echo "bad option: rc=$rc '$msg'"; exit 1; }
+echo "bench errors ok"
