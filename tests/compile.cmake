@@ -77,3 +77,34 @@ mncc_aot_model(mnv1_025_128 mobilenet_v1_0.25_128_dequant_frozen.pb 128 mobilene
   3be24017f1ffbfdf3c35e03ef87121a1043a88caddb6b3a841709f706132b159)
 mncc_aot_model(mnv1_05_160 mobilenet_v1_0.5_160_dequant_frozen.pb 160 mobilenet_v1_0.5_160_dequant
   274c258a580abdb3311c64c9b5e25db4610e55406fb5bcfe2852092d8691f810)
+
+# Synth 1.0/224, compiled by the `mncc` command itself: the probabilities and,
+# with --output at the logits, the logits, each against the reference.
+set(MNCC_SYNTH224 ${MNCC_AOT_DIR}/synth_1.0_224.pb)
+add_custom_command(OUTPUT ${MNCC_SYNTH224}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${MNCC_AOT_DIR}
+  COMMAND mncc synth --alpha 1.0 --resolution 224 -o ${MNCC_SYNTH224}
+  DEPENDS mncc VERBATIM)
+foreach (variant probs logits)
+  set(name synth224_${variant})
+  set(lib ${MNCC_AOT_DIR}/${name}/lib${name}.a)
+  set(extra)
+  set(node MobilenetV1/Predictions/Reshape_1)
+  set(is_logits 0)
+  if (variant STREQUAL "logits")
+    set(node MobilenetV1/Logits/SpatialSqueeze)
+    set(is_logits 1)
+  endif ()
+  add_custom_command(OUTPUT ${lib}
+    COMMAND mncc compile ${MNCC_SYNTH224} --target=host --name ${name} --output ${node} -o ${MNCC_AOT_DIR}/${name}
+    DEPENDS mncc ${MNCC_SYNTH224} VERBATIM
+    COMMENT "mncc: compiling synth 1.0/224 (${variant})")
+  add_custom_target(mncc_aot_${name}_lib DEPENDS ${lib})
+  add_executable(test_aot_${name} aot/test_aot_synth224.cpp)
+  add_dependencies(test_aot_${name} mncc_aot_${name}_lib)
+  target_include_directories(test_aot_${name} PRIVATE ${MNCC_AOT_DIR}/${name})
+  target_compile_definitions(test_aot_${name} PRIVATE MODEL=${name} OUTPUT_NODE="${node}" LOGITS=${is_logits})
+  target_link_libraries(test_aot_${name} PRIVATE ${lib} mncc_frontend mncc_passes mncc_reference GTest::gtest_main
+    Threads::Threads ${CMAKE_DL_LIBS})
+  gtest_discover_tests(test_aot_${name} TEST_PREFIX "${variant}." DISCOVERY_TIMEOUT 30)
+endforeach ()
