@@ -66,8 +66,13 @@ void schedule_conv(LayerFunc& L, const Target& t, const Knobs& k) {
     // knob combination that does not fit is narrowed rather than left to spill.
     const int regs = vector_registers(t), cv = tile_c / v;
     int tile_x = std::clamp(std::min(k.at("x_block"), (regs - 1) / cv - 1), 1, L.out_w);
+    // row_fit >= 1 does not reserve the broadcast register, hoping for broadcast memory
+    // operands; LLVM 14 keeps it in a register, so 4 x 7 spills 2 accumulators (objdump)
+    // and measured within noise of the default: a tuner's choice, not a default.
+    const int row_fit = k.count("row_fit") ? k.at("row_fit") : 0;
+    const int spare = row_fit ? 0 : 1;
     for (int g = tile_x; g <= tile_x + 2 && L.out_w % tile_x != 0; ++g)
-        if (L.out_w % g == 0 && cv * (g + 1) + 1 <= regs) tile_x = g;
+        if (L.out_w % g == 0 && cv * (g + 1) + spare <= regs) tile_x = g;
     const bool co_outer = k.at("co_outer") == 1 || (k.at("co_outer") == -1 && weight_bytes(L) > 256 * 1024);
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
     L.output.tile(L.c, L.x, co, xo, ci, xi, tile_c, tile_x, TailStrategy::ShiftInwards)
@@ -95,27 +100,61 @@ void schedule_pointwise(LayerFunc& L, const Target& t, const Knobs& k) {
     const int v = lanes(t, k, L.out_c);
     int cv = std::clamp(co_vectors(t, k), 1, std::max(1, L.out_c / v));
     while (cv > 1 && L.out_c % (v * cv) != 0) --cv;
+    // row_fit 2: tiles that divide the row exactly. A width that is no multiple of
+    // the tile recomputes pixels (ShiftInwards: 6 on a 7-wide row computes 12, on 14
+    // computes 18); among the channel-vector counts that divide out_c, take the tile
+    // of cv x g accumulators (g dividing the row, fitting the registers) with the most
+    // accumulators, e.g. 2 x 14 on 14..112-wide maps and 2 x 7 on 7-wide maps.
+    // Measured (synth 1.0/224, 1 thread, paired ratios over 5 interleaved rounds):
+    // 0.96-1.04 per layer, the 7x7 layers 1.02-1.03, so off by default; the 7x7
+    // layers are bound by streaming their weights, not by the recomputed pixels.
     Knobs kk = k;
+    if (k.at("row_fit") == 2) {
+        const int regs = vector_registers(t);
+        int best_cv = cv, best_g = 0;
+        for (int c = cv; c >= 1; --c) {
+            if (L.out_c % (v * c) != 0) continue;
+            for (int g = std::min((regs - 1) / c - 1, L.out_w); g >= 1; --g)
+                if (L.out_w % g == 0) {
+                    if (c * g > best_cv * best_g) best_cv = c, best_g = g;
+                    break;
+                }
+        }
+        if (best_g > 0) cv = best_cv, kk["x_block"] = best_g;
+    }
     kk["co_vectors"] = cv;
     if (L.out_c % (v * cv) == 0) pack_pointwise_weights(L, v * cv);
     schedule_conv(L, t, kk);
 }
 
-// Depthwise: (c_vectors x V) channels by x_block pixels per tile, the window
-// unrolled in the algorithm; memory-bound, so channels stay innermost.
-// Measured (synth 1.0/224, 1 thread, CPU time, all 13 layers): defaults 1x4
+// Depthwise: (c_vectors x V) channels by x_block pixels by y_block rows per tile,
+// the window unrolled in the algorithm; memory-bound, so channels stay innermost.
+// Measured (synth 1.0/224, 1 thread, CPU time, all 13 layers): 1x4 pixels
 // 0.84-1.07 ms (13-43% of peak per layer), 2x4 0.91-1.02, 1x8 1.05-1.08,
 // 2x8 1.25-1.32, 4x4 1.42-1.54: wider tiles only add register pressure.
+// Two rows per tile (y_block 2: a 3x3 stride-1 tile reads 4 input rows, not
+// 2 x 3): each stride-1 layer 16-21% faster (paired ratios 0.79-0.84 over 5
+// interleaved rounds, 2026-11-29), stride 2 unchanged (0.93-1.11, noise); 4 rows
+// 0.80-1.01 (14-row maps waste 2 of 16 rows).
 void schedule_depthwise(LayerFunc& L, const Target& t, const Knobs& k) {
     const int v = lanes(t, k, L.out_c);
     const int tile_c = v * std::clamp(k.at("c_vectors"), 1, L.out_c / v);
     const int tile_x = std::min(k.at("x_block"), L.out_w);
+    const int tile_y = std::min(k.at("y_block"), L.out_h);
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
     L.output.tile(L.c, L.x, co, xo, ci, xi, tile_c, tile_x, TailStrategy::ShiftInwards)
         .vectorize(ci, v)
         .unroll(ci)
         .unroll(xi);
-    parallel_rows(L, k);
+    if (tile_y > 1) {
+        // Several output rows per tile: with stride 1 the rows' windows overlap, and
+        // the unrolled tile loads each shared input row once (LLVM merges the loads).
+        Var yo("yo"), yi("yi");
+        L.output.split(L.y, yo, yi, tile_y, TailStrategy::ShiftInwards).reorder(ci, xi, yi, co, xo, yo).unroll(yi);
+        if (L.out_h > tile_y) L.output.parallel(yo);
+    } else {
+        parallel_rows(L, k);
+    }
 }
 
 void schedule_pool(LayerFunc& L, const Target& t, const Knobs& k) {
@@ -165,11 +204,15 @@ const std::vector<KnobDecl>& x86_knob_space(KernelKind k) {
         kVectorWidth,
         {"co_vectors", 0, {0, 1, 2, 3, 4}, "output-channel vectors per accumulator tile; 0 = by register file"},
         {"x_block", 6, {1, 2, 4, 6, 8}, "output pixels per accumulator tile"},
-        kRowsPerTask, kCoOuter};
+        kRowsPerTask, kCoOuter,
+        {"row_fit", 0, {0, 1, 2},
+         "1: let the tile grow to a divisor of the row without a spare broadcast register; "
+         "2: the cv x g tile with g dividing the row and the most accumulators"}};
     static const std::vector<KnobDecl> depthwise{
         kVectorWidth,
         {"c_vectors", 1, {1, 2, 4}, "channel vectors per tile"},
         {"x_block", 4, {1, 2, 4, 8}, "output pixels per tile"},
+        {"y_block", 2, {1, 2, 4}, "output rows per tile (unrolled; overlapping windows share loads)"},
         kRowsPerTask};
     static const std::vector<KnobDecl> pool{kVectorWidth, kRowsPerTask};
     static const std::vector<KnobDecl> fc{

@@ -24,6 +24,7 @@
 #include "reference/inspect.h"
 #include "reference/interpreter.h"
 #include "support/error.h"
+#include "tune/tune.h"
 
 #ifndef MNCC_VERSION
 #define MNCC_VERSION "0.0.0"
@@ -115,6 +116,7 @@ const char* kMainHelp =
     "  compile MODEL     compile the network into a static library with a C/C++ header\n"
     "  synth             write a MobileNet v1 frozen GraphDef with random weights\n"
     "  bench MODEL       compile for a target and time the library (latency, GFLOP/s, % of peak)\n"
+    "  tune MODEL        time each layer's schedule knobs on a device, write a schedule file\n"
     "  targets           list compile targets, what each needs and whether it is available\n"
     "\n"
     "options: --help (also after a command), --version\n";
@@ -332,6 +334,45 @@ int cmd_bench(const Args& args) {
     return 0;
 }
 
+const char* kTuneHelp =
+    "usage: mncc tune MODEL [--target=TARGET] -o FILE [--runner CMD] [--budget 20m] [--trials N]\n"
+    "                [--runs N] [--threads N] [--cache FILE] [--timeout S] [--cxx CXX]\n"
+    "\n"
+    "Times, layer by layer, the knob values the target's schedules declare (the default\n"
+    "first), checks every candidate's output against the reference interpreter, and writes\n"
+    "the fastest knobs per layer to FILE (JSON) for mncc compile --schedule FILE.\n"
+    "  --runner CMD     prefix that runs a timing program on the device: '' (here),\n"
+    "                   'ssh HOST' (needs the same path there), 'qemu-aarch64 -L /usr/aarch64-linux-gnu'\n"
+    "  --trials N       candidates per layer, the default included (default 8)\n"
+    "  --budget T       stop measuring after T (90s, 20m, 1h); later layers keep the defaults\n"
+    "  --runs N         timed samples per candidate, the median counts (default 9)\n"
+    "  --cache FILE     measurements by (layer, target, device, version); default\n"
+    "                   $MNCC_TUNE_CACHE or ~/.cache/mncc/tune-cache.json. A rerun reuses them.\n"
+    "  --timeout S      seconds per candidate run before it counts as failed (default 120)\n"
+    "  --min-gain P     percent a candidate must beat the default by to replace it (default 3)\n";
+
+int cmd_tune(const Args& args) {
+    if (!args.has("o")) throw UsageError("tune needs -o FILE");
+    mncc::TuneOptions to;
+    to.target = args.get("target", "host");
+    to.model_file = args.model();
+    to.out_file = args.get("o");
+    to.runner = args.get("runner");
+    to.cache_file = args.get("cache");
+    to.cxx = args.get("cxx");
+    to.trials = args.integer("trials", to.trials, 1, 10000);
+    to.runs = args.integer("runs", to.runs, 1, 100000);
+    to.threads = args.integer("threads", 1, 1, 256);
+    to.timeout_s = args.number("timeout", to.timeout_s);
+    if (!(to.timeout_s > 0)) throw UsageError("--timeout must be positive");
+    to.min_gain = args.number("min-gain", 3) / 100;
+    if (!(to.min_gain >= 0 && to.min_gain < 1)) throw UsageError("--min-gain must be in [0, 100)");
+    if (args.has("budget")) to.budget_s = mncc::parse_duration(args.get("budget"));
+    to.stop_after_layers = args.integer("stop-after-layers", -1, -1, 1000000);
+    mncc::run_tune(load_and_lower(args), to);
+    return 0;
+}
+
 struct Command {
     const char* help;
     std::vector<std::string> flags, keys;
@@ -351,6 +392,11 @@ int main(int argc, char** argv) {
           {"target", "threads", "runs", "warmup", "peak-gflops", "runner", "keep", "schedule", "cxx", "input", "output",
            "dump-ir"},
           cmd_bench}},
+        {"tune",
+         {kTuneHelp, {},
+          {"target", "runner", "budget", "trials", "runs", "threads", "cache", "timeout", "min-gain", "cxx", "stop-after-layers",
+           "input", "output", "dump-ir"},
+          cmd_tune}},
         {"synth", {kSynthHelp, {}, {"alpha", "resolution", "classes", "seed"}, cmd_synth}},
         {"targets", {kTargetsHelp, {}, {}, cmd_targets}},
     };

@@ -17,6 +17,7 @@ struct TensorRef {
     Place place = Place::Arena;
     int64_t offset = 0;            // bytes into the arena (Place::Arena)
     std::vector<int> extents;      // Halide dims, innermost first: (c, x, y) or (c)
+    DType dtype = DType::Float32;  // element type (quantized models: uint8/int8)
 };
 
 struct EmittedLayer {
@@ -34,6 +35,12 @@ struct ModelInfo {
     int64_t in_offset = 0;         // arena offset of the input region (RGB8 entry point)
     int64_t output_size = 0, arena_bytes = 0, mult_adds = 0, params = 0, weights_bytes = 0;
     Preprocess preprocess;
+    // Quantized models: the input/output element types and quantisation, and the
+    // arena offset of a float scratch image for the RGB8 entry point.
+    bool quantized = false;
+    DType in_dtype = DType::Float32, out_dtype = DType::Float32;
+    Quantization in_quant, out_quant;
+    int64_t scratch_offset = 0;
     std::string target, halide_target, schedule, version;
     std::vector<EmittedLayer> layers;
 };

@@ -18,9 +18,12 @@
 
 #include "lower/codegen.h"
 #include "lower/layers.h"
+#include "lower/layers_q.h"
+#include "lower/schedule_file.h"
 #include "lower/sha256.h"
 #include "schedules/arm64.h"
 #include "schedules/x86.h"
+#include "schedules/x86_q.h"
 #include "support/error.h"
 
 extern char** environ;
@@ -82,8 +85,6 @@ ResolvedTarget resolve_target(const std::string& name) {
     return r;
 }
 
-const std::vector<KnobDecl>& knob_space(bool arm, KernelKind k) { return arm ? arm64_knob_space(k) : x86_knob_space(k); }
-
 bool is_c_identifier(const std::string& s) {
     if (s.empty() || s.size() > 64 || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
     for (char ch : s)
@@ -128,32 +129,6 @@ void run_tool(const std::vector<std::string>& args, const fs::path& log) {
             if (ch == '\n') ch = ' ';
         fail("'" + args[0] + "' failed: " + out);
     }
-}
-
-// Per-kind knob overrides from a schedule file: {"pointwise": {"x_block": 4}, ...}.
-std::map<KernelKind, Knobs> load_knobs(const std::string& file, bool arm) {
-    std::map<KernelKind, Knobs> r;
-    const KernelKind kinds[] = {KernelKind::Conv, KernelKind::Depthwise, KernelKind::Pointwise,
-                                KernelKind::AvgPool, KernelKind::FullyConnected, KernelKind::Softmax};
-    for (KernelKind k : kinds) r[k] = arm ? arm64_default_knobs(k) : x86_default_knobs(k);
-    if (file.empty()) return r;
-    nlohmann::json j = nlohmann::json::parse(read_file(file), nullptr, false);
-    if (j.is_discarded() || !j.is_object()) fail(file + ": not a JSON object");
-    for (auto& [kind, knobs] : j.items()) {
-        const KernelKind* k = std::find_if(std::begin(kinds), std::end(kinds),
-                                           [&](KernelKind x) { return kernel_kind_name(x) == kind; });
-        if (k == std::end(kinds) || !knobs.is_object()) fail(file + ": unknown layer kind '" + kind + "'");
-        for (auto& [name, value] : knobs.items()) {
-            const auto& space = knob_space(arm, *k);
-            auto d = std::find_if(space.begin(), space.end(), [&](const KnobDecl& x) { return x.name == name; });
-            if (d == space.end()) fail(file + ": " + kind + " has no knob '" + name + "'");
-            if (!value.is_number_integer() ||
-                std::find(d->choices.begin(), d->choices.end(), value.get<int64_t>()) == d->choices.end())
-                fail(file + ": " + kind + "." + name + " is not one of the declared values");
-            r[*k][name] = value.get<int>();
-        }
-    }
-    return r;
 }
 
 // Halide extents of a tensor as a kernel sees it: (c, x, y) of [1,H,W,C], or (C)
@@ -211,17 +186,30 @@ Lowered plan(const Graph& g, const CompileOptions& opts) {
         } else {
             ref.place = Place::Arena;
             ref.offset = g.arena_offset[root];
-            const int64_t bytes = checked_mul(num_elements(t.shape), 4, "tensor bytes");
+            const int64_t bytes = checked_mul(num_elements(t.shape), dtype_bytes(t.dtype), "tensor bytes");
             if (ref.offset < 0 || ref.offset % kLibArenaAlignment || checked_add(ref.offset, bytes, "arena end") > g.arena_bytes)
                 throw Error(node_error(g.source_file, user.name, op_name(user.op), "tensor '" + t.name +
                                        "' has no valid arena offset"));
         }
+        ref.dtype = t.dtype;
         return ref;
     };
     m.in_offset = g.arena_offset[g.input];
     if (m.in_offset < 0 || m.in_offset % kLibArenaAlignment ||
-        m.in_offset + num_elements(in.shape) * 4 > g.arena_bytes)
+        m.in_offset + num_elements(in.shape) * dtype_bytes(in.dtype) > g.arena_bytes)
         fail("input '" + in.name + "' has no valid arena region");
+    m.quantized = in.dtype != DType::Float32;
+    if (m.quantized) {
+        // The RGB8 entry point preprocesses into a float image after the planned arena, then quantizes.
+        const Node& out = g.node(out_root);
+        m.in_dtype = in.dtype, m.in_quant = in.quant;
+        m.out_dtype = out.dtype, m.out_quant = out.quant;
+        if (m.in_quant.scale.size() != 1 || m.out_quant.scale.size() != 1 || m.in_quant.zero_point.size() != 1 ||
+            m.out_quant.zero_point.size() != 1 || out.dtype == DType::Float32 || out.dtype == DType::Int32)
+            fail("a quantized network needs a per-tensor quantized 8-bit input and output");
+        m.scratch_offset = (g.arena_bytes + kLibArenaAlignment - 1) / kLibArenaAlignment * kLibArenaAlignment;
+        m.arena_bytes = m.scratch_offset + num_elements(in.shape) * 4;
+    }
 
     for (int id : g.topo_order()) {
         const Node& n = g.node(id);
@@ -239,7 +227,11 @@ Lowered plan(const Graph& g, const CompileOptions& opts) {
         L.node_name = n.name;
         L.op = op_name(n.op);
         L.activation = activation_name(n.activation);
-        L.fn_name = kernel_name(opts.name, n, static_cast<int>(m.layers.size()));
+        if (is_quantized_layer(n) != m.quantized)
+            throw Error(node_error(g.source_file, n.name, op_name(n.op),
+                                   "mixes float and quantized layers; mncc compiles all-float or all-integer networks"));
+        L.fn_name = m.quantized ? kernel_name_q(opts.name, n, static_cast<int>(m.layers.size()))
+                                : kernel_name(opts.name, n, static_cast<int>(m.layers.size()));
         L.in_shape = g.node(n.inputs[0]).shape;
         L.out_shape = n.shape;
         L.in = ref(n.inputs[0], n);
@@ -251,7 +243,7 @@ Lowered plan(const Graph& g, const CompileOptions& opts) {
         L.params = node_params(n);
         m.mult_adds += L.mult_adds;
         m.params += L.params;
-        m.weights_bytes += L.params * 4;
+        m.weights_bytes += L.params * (m.quantized ? 1 : 4);
         r.layers.push_back({id, L.fn_name});
         m.layers.push_back(std::move(L));
     }
@@ -260,7 +252,7 @@ Lowered plan(const Graph& g, const CompileOptions& opts) {
 
 // Lowers, schedules and compiles every layer into `obj_dir`; returns the objects.
 std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std::vector<std::pair<int, std::string>>& layers,
-                                         const ResolvedTarget& rt_target, const std::map<KernelKind, Knobs>& knobs,
+                                         const ResolvedTarget& rt_target, const ScheduleKnobs& knobs,
                                          const fs::path& obj_dir, bool emit_cxx) {
     const Halide::Target& target = rt_target.target;
     std::vector<std::string> objects;
@@ -273,18 +265,24 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
     std::vector<LayerFunc> funcs;
     for (size_t i = 0; i < layers.size(); ++i) {
         try {
-            funcs.push_back(lower_layer(g, g.node(layers[i].first), layers[i].second));
+            const Node& n = g.node(layers[i].first);
+            // x86 VNNI: uint8 pointwise layers as u8 x i8 dot products (vpdpbusd).
+            const bool dot = target.has_feature(Halide::Target::AVX512_SapphireRapids);
+            funcs.push_back(m.quantized ? lower_layer_q(g, n, layers[i].second, dot) : lower_layer(g, n, layers[i].second));
         } catch (const Halide::Error& e) {
             throw halide_failed(i, e);
         }
     }
     for (size_t i = 0; i < funcs.size(); ++i) {
         LayerFunc& L = funcs[i];
-        const Knobs& k = knobs.at(L.kind);
+        // Quantized layers have fixed schedules (schedules/x86_q.h): no knobs.
+        const Knobs k = m.quantized ? Knobs{} : knobs.knobs_for(static_cast<int>(i), g.node(layers[i].first).name, L.kind);
         m.layers[i].kind = kernel_kind_name(L.kind);
         m.layers[i].knobs_json = nlohmann::json(k).dump();
         try {
-            if (rt_target.arm)
+            if (m.quantized)
+                apply_quantized_schedule(L, target);
+            else if (rt_target.arm)
                 apply_arm64_schedule(L, target, k);
             else
                 apply_x86_schedule(L, target, k);
@@ -321,15 +319,16 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
             fail("target '" + opts.target + "' needs '" + tool + "', which is not installed" +
                  (tool == opts.cxx || tool == opts.ar ? std::string(" (--cxx/--ar)")
                                                       : " (Debian: apt-get install " + target.package + ")"));
-    const std::map<KernelKind, Knobs> knobs = load_knobs(opts.schedule_file, target.arm);
+    const std::string model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file));
+    const ScheduleKnobs knobs = load_schedule_file(opts.schedule_file, target.arm, {model_sha256, opts.target, MNCC_VERSION_STRING});
     Lowered low = plan(g, opts);
     ModelInfo& m = low.info;
     m.name = opts.name;
     m.model_file = opts.model_file;
-    m.model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file));
+    m.model_sha256 = model_sha256;
     m.target = opts.target;
     m.halide_target = target.target.to_string();
-    m.schedule = std::string(target.arm ? "arm64" : "x86") + "-default" + (opts.schedule_file.empty() ? "" : "+" + fs::path(opts.schedule_file).filename().string());
+    m.schedule = std::string(target.arm ? "arm64" : "x86") + (m.quantized ? "-quantized" : "-default") + (opts.schedule_file.empty() ? "" : "+" + fs::path(opts.schedule_file).filename().string());
     m.version = MNCC_VERSION_STRING;
 
     const bool emit_cxx = opts.emit == "c++";
@@ -394,15 +393,6 @@ bool tool_available(const std::string& tool) {
 void compile_model(const Graph& g, const CompileOptions& opts) {
     if (!is_c_identifier(opts.name)) fail("name '" + opts.name + "' is not a C identifier (at most 64 characters)");
     if (opts.out_dir.empty()) fail("no output directory");
-    // Quantized layers need their own integer lowering; a float kernel over
-    // their dequantized weights would not behave like the model.
-    for (int id : g.topo_order()) {
-        const Node& n = g.node(id);
-        if (n.dtype != DType::Float32)
-            throw Error(node_error(g.source_file, n.name, op_name(n.op),
-                                   std::string("compiling ") + dtype_name(n.dtype) +
-                                       " (quantized) layers is not supported yet; float models only"));
-    }
     const fs::path out = fs::absolute(opts.out_dir).lexically_normal();
     const fs::path parent = out.has_filename() ? out.parent_path() : out.parent_path().parent_path();
     const fs::path final_dir = parent / (out.has_filename() ? out.filename() : out.parent_path().filename());

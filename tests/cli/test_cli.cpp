@@ -225,14 +225,21 @@ TEST(CliErrors, ImageThatIsNotAnImage) {
     expect_error(mncc("run " + model.string() + " --image " + img.string()), img.string(), "not an image");
 }
 
-// Until quantized kernels are lowered, compiling a uint8 model is refused with
-// a clear message and leaves nothing at -o (a float kernel over dequantized
-// weights would silently differ from the model).
-TEST(CliErrors, CompileQuantizedModelIsRefused) {
+// A uint8 TFLite model compiles to an integer API: uint8 in and out, with the
+// model's input/output quantisation in the header and the manifest (its results
+// are checked bit for bit by tests/quant.cmake).
+TEST(CliCompile, QuantizedModelHasIntegerApi) {
     fs::path model = shared() / "models/mobilenet_v1_0.25_128_quant.tflite";
     if (!fs::exists(model)) GTEST_SKIP();
     fs::path out = temp_dir() / "quant_out";
-    Result r = mncc("compile " + model.string() + " -o " + out.string());
-    expect_error(r, model.string(), "quantized");
-    EXPECT_FALSE(fs::exists(out));
+    Result r = mncc("compile " + model.string() + " --name mq -o " + out.string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const std::string h = slurp((out / "mq.h").string()), manifest = slurp((out / "mq.json").string());
+    EXPECT_NE(h.find("int mq_run(const uint8_t* input_nhwc, uint8_t* output, void* arena);"), std::string::npos) << h;
+    EXPECT_NE(h.find("#define MQ_INPUT_SCALE 0.0078125f"), std::string::npos) << h;
+    EXPECT_NE(h.find("#define MQ_INPUT_ZERO_POINT 128"), std::string::npos) << h;
+    EXPECT_NE(h.find("#define MQ_OUTPUT_SCALE 0.00390625f"), std::string::npos) << h;
+    EXPECT_NE(h.find("#define MQ_OUTPUT_ZERO_POINT 0"), std::string::npos) << h;
+    EXPECT_NE(manifest.find("\"dtype\": \"uint8\""), std::string::npos) << manifest;
+    EXPECT_TRUE(fs::exists(out / "libmq.a"));
 }

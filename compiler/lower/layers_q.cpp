@@ -1,0 +1,336 @@
+#include "lower/layers_q.h"
+
+#include <limits>
+
+#include "reference/quantized.h"
+#include "support/error.h"
+
+namespace mncc {
+
+using namespace Halide;
+
+namespace {
+
+constexpr int64_t kMaxExtent = int64_t(1) << 24;
+
+[[noreturn]] void fail(const Graph& g, const Node& n, const std::string& why) {
+    throw Error(node_error(g.source_file, n.name, op_name(n.op), why));
+}
+
+Type halide_type(const Graph& g, const Node& n, DType t) {
+    if (t == DType::UInt8) return UInt(8);
+    if (t == DType::Int8) return Int(8);
+    fail(g, n, std::string("quantized lowering needs uint8 or int8 activations, not ") + dtype_name(t));
+}
+
+// The data input, seen through Reshape views (which share their producer's quantisation).
+const Node& data_input(const Graph& g, const Node& n) {
+    if (n.inputs.empty() || n.inputs[0] < 0 || n.inputs[0] >= static_cast<int>(g.nodes.size()))
+        fail(g, n, "has no data input");
+    int id = n.inputs[0];
+    for (size_t guard = 0; g.node(id).op == Op::Reshape && guard <= g.nodes.size(); ++guard) {
+        if (g.node(id).inputs.empty()) fail(g, n, "malformed Reshape input");
+        id = g.node(id).inputs[0];
+    }
+    const Node& in = g.node(id);
+    halide_type(g, n, in.dtype);
+    if (in.quant.scale.size() != 1 || in.quant.zero_point.size() != 1 || !(in.quant.scale[0] > 0))
+        fail(g, n, "input '" + in.name + "' needs one positive per-tensor scale");
+    return in;
+}
+
+int dim(const Graph& g, const Node& n, int64_t v, const char* what) {
+    if (v < 1 || v > kMaxExtent) fail(g, n, std::string(what) + " " + std::to_string(v) + " out of range");
+    return static_cast<int>(v);
+}
+
+struct Hwc { int c, w, h; };
+Hwc nhwc(const Graph& g, const Node& n, const Shape& s, const char* what) {
+    if (s.size() != 4 || s[0] != 1) fail(g, n, std::string(what) + " shape " + shape_str(s) + " is not [1,H,W,C]");
+    return {dim(g, n, s[3], "channels"), dim(g, n, s[2], "width"), dim(g, n, s[1], "height")};
+}
+
+int flat(const Graph& g, const Node& n, const Shape& s, const char* what) {
+    if (s.empty() || s[0] != 1) fail(g, n, std::string(what) + " shape " + shape_str(s) + " is not [1,...]");
+    return dim(g, n, num_elements(s), what);
+}
+
+void check_window(const Graph& g, const Node& n, const Hwc& in, const Hwc& out) {
+    if (n.kernel_h < 1 || n.kernel_w < 1 || n.kernel_h * int64_t(n.kernel_w) > 1024) fail(g, n, "bad kernel size");
+    if (n.stride_h < 1 || n.stride_w < 1 || n.stride_h > 64 || n.stride_w > 64) fail(g, n, "bad stride");
+    for (int p : {n.pad_top, n.pad_bottom, n.pad_left, n.pad_right})
+        if (p < 0 || p >= std::max(n.kernel_h, n.kernel_w)) fail(g, n, "bad padding " + std::to_string(p));
+    const int64_t oh = (int64_t(in.h) + n.pad_top + n.pad_bottom - n.kernel_h) / n.stride_h + 1;
+    const int64_t ow = (int64_t(in.w) + n.pad_left + n.pad_right - n.kernel_w) / n.stride_w + 1;
+    if (int64_t(in.h) + n.pad_top + n.pad_bottom < n.kernel_h || oh != out.h || ow != out.w)
+        fail(g, n, "output spatial size does not match input, kernel, stride and padding");
+}
+
+void fix_shape(OutputImageParam p, const std::vector<int>& extents) {
+    int stride = 1;
+    for (size_t i = 0; i < extents.size(); ++i) {
+        p.dim(static_cast<int>(i)).set_bounds(0, extents[i]).set_stride(stride);
+        stride *= extents[i];
+    }
+}
+
+// Folded weights and bias of a weighted layer: w' = w - w_zp(c) as int16 in the
+// Halide order `dims` (c innermost, then the IR's other dims reversed), and
+// bias' = bias - x_zp * sum w' (checked to fit int32).
+struct Folded {
+    Buffer<int16_t> w;
+    Buffer<int32_t> b;
+};
+Folded fold(const Graph& g, const Node& n, const Node& in, const Shape& want, const std::vector<int>& dims) {
+    const Tensor& W = n.weights;
+    const int64_t co = want.back();
+    if (W.shape != want || int64_t(W.qdata.size()) != num_elements(want) || W.quant.empty() ||
+        (W.quant.scale.size() != 1 && int64_t(W.quant.scale.size()) != co) ||
+        W.quant.zero_point.size() != W.quant.scale.size())
+        fail(g, n, "quantized weights " + shape_str(W.shape) + ", expected " + shape_str(want) +
+                       " with per-tensor or per-channel quantisation");
+    if (n.bias.shape != Shape{co} || int64_t(n.bias.qdata.size()) != co) fail(g, n, "needs an int32 bias of " + std::to_string(co));
+    Folded f{Buffer<int16_t>(dims, n.name + "_w"), Buffer<int32_t>(int(co), n.name + "_b")};
+    std::vector<int64_t> sum(size_t(co), 0);
+    int16_t* dst = f.w.data();   // dense, same row-major order as qdata (co innermost)
+    for (size_t i = 0; i < W.qdata.size(); ++i) {
+        const int64_t c = int64_t(i) % co;
+        const int64_t v = int64_t(W.qdata[i]) - W.quant.zero_point_at(c);
+        if (v < -32768 || v > 32767) fail(g, n, "weight value out of the 8-bit range");
+        dst[i] = int16_t(v);
+        sum[size_t(c)] += v;
+    }
+    const int64_t x_zp = in.quant.zero_point[0];
+    for (int64_t c = 0; c < co; ++c) {
+        const int64_t b = n.bias.qdata[size_t(c)] - x_zp * sum[size_t(c)];
+        if (b < std::numeric_limits<int32_t>::min() || b > std::numeric_limits<int32_t>::max())
+            fail(g, n, "bias minus the input zero point term overflows int32");
+        f.b(int(c)) = int32_t(b);
+    }
+    return f;
+}
+
+// Per-channel requantisation parameters, as in quant::layer_multipliers.
+struct Requant {
+    Buffer<int32_t> mult, left, right;
+};
+Requant requant_params(const Node& in, const Node& n, const std::string& name) {
+    const std::vector<quant::Multiplier> m = quant::layer_multipliers(in, n);
+    const int co = int(m.size());
+    Requant r{Buffer<int32_t>(co, name + "_m"), Buffer<int32_t>(co, name + "_l"), Buffer<int32_t>(co, name + "_r")};
+    for (int c = 0; c < co; ++c) {
+        r.mult(c) = m[size_t(c)].multiplier;
+        r.left(c) = std::max(m[size_t(c)].shift, 0);
+        r.right(c) = std::max(-m[size_t(c)].shift, 0);
+    }
+    return r;
+}
+
+// TFLite's MultiplyByQuantizedMultiplier on int32 `x`, in exact int64 arithmetic.
+Expr multiply_by_quantized_multiplier(Expr x, Expr mult, Expr left, Expr right) {
+    const int64_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+    Expr a = clamp(cast<int64_t>(x) << cast<int64_t>(left), Expr(lo), Expr(hi));
+    // Saturating rounding doubling high mul: (a*b + nudge) / 2^31, truncating toward zero.
+    Expr ab = a * cast<int64_t>(mult);
+    Expr v = ab + select(ab >= 0, Expr(int64_t(1) << 30), Expr(1 - (int64_t(1) << 30)));
+    Expr h = cast<int32_t>(select(v >= 0, v >> 31, -((-v) >> 31)));
+    // Rounding divide by 2^right, half away from zero.
+    Expr mask = cast<int32_t>((Expr(int64_t(1)) << cast<int64_t>(right)) - 1);
+    Expr threshold = (mask >> 1) + select(h < 0, 1, 0);
+    return (h >> right) + select((h & mask) > threshold, 1, 0);
+}
+
+Expr finish(Expr acc, const Requant& q, Expr c, const Node& n, Type out_t) {
+    const quant::Range r = quant::activation_range(n.dtype, n.quant, n.activation);
+    Expr y = multiply_by_quantized_multiplier(acc, q.mult(c), q.left(c), q.right(c)) + n.quant.zero_point[0];
+    return cast(out_t, clamp(y, r.lo, r.hi));
+}
+
+void check_output_quant(const Graph& g, const Node& n) {
+    if (n.quant.scale.size() != 1 || n.quant.zero_point.size() != 1 || !(n.quant.scale[0] > 0))
+        fail(g, n, "output needs one positive per-tensor scale");
+}
+
+Func padded_input(LayerFunc& L, const Node& in, const Hwc& s) {
+    return BoundaryConditions::constant_exterior(L.input, cast(L.input.type(), in.quant.zero_point[0]),
+                                                 {{Expr(), Expr()}, {0, s.w}, {0, s.h}});
+}
+
+bool is_pointwise(const Node& n) {
+    return n.op == Op::Conv2D && n.kernel_h == 1 && n.kernel_w == 1 && n.stride_h == 1 && n.stride_w == 1 &&
+           n.pad_top == 0 && n.pad_bottom == 0 && n.pad_left == 0 && n.pad_right == 0;
+}
+
+void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+    const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
+    check_window(g, n, in, out);
+    Folded f = fold(g, n, in_n, {n.kernel_h, n.kernel_w, in.c, out.c}, {out.c, in.c, n.kernel_w, n.kernel_h});
+    Requant q = requant_params(in_n, n, L.fn_name);
+    Var c = L.c, x = L.x, y = L.y;
+    L.acc = Func(L.fn_name + "_acc");
+    L.acc(c, x, y) = f.b(c);
+    if (L.kind == KernelKind::Pointwise) {
+        L.r = RDom(0, in.c, "r");
+        L.acc(c, x, y) += cast<int32_t>(L.input(L.r, x, y)) * cast<int32_t>(f.w(c, L.r, 0, 0));
+    } else {
+        Func padded = padded_input(L, in_n, in);
+        L.r = RDom({{0, in.c}, {0, n.kernel_w}, {0, n.kernel_h}}, "r");
+        L.acc(c, x, y) += cast<int32_t>(padded(L.r.x, x * n.stride_w - n.pad_left + L.r.y, y * n.stride_h - n.pad_top + L.r.z)) *
+                          cast<int32_t>(f.w(c, L.r.x, L.r.y, L.r.z));
+    }
+    L.output(c, x, y) = finish(L.acc(c, x, y), q, c, n, out_t);
+    fix_shape(L.input, {in.c, in.w, in.h});
+    L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
+}
+
+// Pointwise as 4-wide u8 x i8 dot products (x86 VNNI vpdpbusd): for uint8 input and
+// uint8 per-tensor weights, w8 = w - 128 is int8 and, with w_zp8 = w_zp - 128,
+//   sum (x - x_zp)(w - w_zp) = sum x * w8 - w_zp8 * sum x - x_zp * sum (w8 - w_zp8)
+// The last term folds into the bias; sum x (over input channels) is L.sum_f(x, y).
+// Weights are packed [ci / 4][co][4]: one vector of output channels reads 4 * V bytes.
+void lower_pointwise_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+    const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
+    Folded f = fold(g, n, in_n, {1, 1, in.c, out.c}, {out.c, in.c, 1, 1});
+    Requant q = requant_params(in_n, n, L.fn_name);
+    const int w_zp8 = n.weights.quant.zero_point[0] - 128;
+    Buffer<int8_t> wp({4, out.c, in.c / 4}, L.fn_name + "_wp");
+    for (int ci = 0; ci < in.c; ++ci)
+        for (int co = 0; co < out.c; ++co) wp(ci % 4, co, ci / 4) = int8_t(f.w(co, ci, 0, 0) + w_zp8);
+    Var c = L.c, x = L.x, y = L.y;
+    RDom rs(0, in.c, "rs");
+    L.sum_f = Func(L.fn_name + "_sumx");
+    L.sum_f(x, y) = 0;
+    L.sum_f(x, y) += cast<int32_t>(L.input(rs, x, y));
+    L.r = RDom({{0, 4}, {0, in.c / 4}}, "r");
+    L.acc = Func(L.fn_name + "_acc");
+    L.acc(c, x, y) = f.b(c) - w_zp8 * L.sum_f(x, y);
+    L.acc(c, x, y) += cast<int32_t>(L.input(L.r.y * 4 + L.r.x, x, y)) * cast<int32_t>(wp(L.r.x, c, L.r.y));
+    L.output(c, x, y) = finish(L.acc(c, x, y), q, c, n, out_t);
+    fix_shape(L.input, {in.c, in.w, in.h});
+    L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
+}
+
+void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+    const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
+    if (in.c != out.c) fail(g, n, "depthwise output channels differ from input channels");
+    check_window(g, n, in, out);
+    Folded f = fold(g, n, in_n, {n.kernel_h, n.kernel_w, in.c}, {in.c, n.kernel_w, n.kernel_h});
+    Requant q = requant_params(in_n, n, L.fn_name);
+    Func padded = padded_input(L, in_n, in);
+    Var c = L.c, x = L.x, y = L.y;
+    Expr sum = f.b(c);
+    for (int ky = 0; ky < n.kernel_h; ++ky)
+        for (int kx = 0; kx < n.kernel_w; ++kx)
+            sum += cast<int32_t>(padded(c, x * n.stride_w - n.pad_left + kx, y * n.stride_h - n.pad_top + ky)) *
+                   cast<int32_t>(f.w(c, kx, ky));
+    L.output(c, x, y) = finish(sum, q, c, n, out_t);
+    fix_shape(L.input, {in.c, in.w, in.h});
+    L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
+}
+
+void lower_fc(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+    const int ci = flat(g, n, in_n.shape, "input"), co = flat(g, n, n.shape, "output");
+    Folded f = fold(g, n, in_n, {ci, co}, {co, ci});
+    Requant q = requant_params(in_n, n, L.fn_name);
+    L.r = RDom(0, ci, "r");
+    L.acc = Func(L.fn_name + "_acc");
+    L.acc(L.c) = f.b(L.c);
+    L.acc(L.c) += cast<int32_t>(L.input(L.r)) * cast<int32_t>(f.w(L.c, L.r));
+    L.output(L.c) = finish(L.acc(L.c), q, L.c, n, out_t);
+    fix_shape(L.input, {ci});
+    L.out_c = co;
+}
+
+// Integer mean of the valid taps, rounded half away from zero.
+void lower_avgpool(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+    const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
+    if (in.c != out.c) fail(g, n, "pool output channels differ from input channels");
+    check_window(g, n, in, out);
+    Func padded = BoundaryConditions::constant_exterior(L.input, cast(L.input.type(), 0), {{Expr(), Expr()}, {0, in.w}, {0, in.h}});
+    Var c = L.c, x = L.x, y = L.y;
+    Expr x0 = x * n.stride_w - n.pad_left, y0 = y * n.stride_h - n.pad_top;
+    Expr sum = 0;
+    for (int ky = 0; ky < n.kernel_h; ++ky)
+        for (int kx = 0; kx < n.kernel_w; ++kx) sum += cast<int32_t>(padded(c, x0 + kx, y0 + ky));
+    Expr count = max((min(x0 + n.kernel_w, in.w) - max(x0, 0)) * (min(y0 + n.kernel_h, in.h) - max(y0, 0)), 1);
+    Expr half = count / 2;
+    Expr avg = select(sum >= 0, (sum + half) / count, -((half - sum) / count));
+    const quant::Range r = quant::activation_range(n.dtype, n.quant, n.activation);
+    L.output(c, x, y) = cast(out_t, clamp(avg, r.lo, r.hi));
+    fix_shape(L.input, {in.c, in.w, in.h});
+    L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
+}
+
+Expr f64(double v) { return Internal::make_const(Float(64), v); }
+
+// Like the reference: p = exp(s*(q - max q)) / sum in double, then round(p / y_scale) + y_zp.
+void lower_softmax(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+    const int ci = flat(g, n, in_n.shape, "input"), co = flat(g, n, n.shape, "output");
+    if (ci != co) fail(g, n, "softmax output size differs from input");
+    RDom r(0, ci, "r");
+    L.max_f = Func(L.fn_name + "_max");
+    L.max_f() = cast<int32_t>(L.input(0));
+    L.max_f() = max(L.max_f(), cast<int32_t>(L.input(r)));
+    auto e = [&](Expr i) {
+        return exp(f64(in_n.quant.scale[0]) * cast<double>(cast<int32_t>(L.input(i)) - L.max_f()));
+    };
+    L.sum_f = Func(L.fn_name + "_sum");
+    L.sum_f() = f64(0);
+    L.sum_f() += e(r);
+    Expr v = e(L.c) / L.sum_f() / f64(n.quant.scale[0]);
+    Expr fl = floor(v);
+    Expr rounded = fl + select(v - fl >= f64(0.5), f64(1), f64(0));   // half away from zero (v >= 0)
+    const quant::Range range = quant::dtype_range(n.dtype);
+    Expr q = cast<int32_t>(clamp(rounded, f64(-1e9), f64(1e9))) + n.quant.zero_point[0];
+    L.output(L.c) = cast(out_t, clamp(q, range.lo, range.hi));
+    fix_shape(L.input, {ci});
+    L.out_c = co;
+}
+
+}  // namespace
+
+bool is_quantized_layer(const Node& n) { return n.dtype != DType::Float32; }
+
+std::string kernel_name_q(const std::string& model, const Node& n, int index) {
+    std::string s = kernel_name(model, n, index);
+    return s.replace(model.size(), 5, n.dtype == DType::Int8 ? "_i8_" : "_u8_");
+}
+
+LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, bool dot_products) {
+    LayerFunc L;
+    L.fn_name = fn_name;
+    const Type out_t = halide_type(g, n, n.dtype);
+    check_output_quant(g, n);
+    const Node& in = data_input(g, n);
+    const bool four_d = n.op != Op::FullyConnected && n.op != Op::Softmax;
+    L.input = ImageParam(halide_type(g, n, in.dtype), four_d ? 3 : 1, fn_name + "_in");
+    L.output = Func(fn_name);
+    switch (n.op) {
+        case Op::Conv2D:
+            L.kind = is_pointwise(n) ? KernelKind::Pointwise : KernelKind::Conv;
+            if (dot_products && L.kind == KernelKind::Pointwise && in.dtype == DType::UInt8 &&
+                n.weights.dtype == DType::UInt8 && n.weights.quant.zero_point.size() == 1 && in.shape.size() == 4 &&
+                in.shape[3] % 4 == 0)
+                lower_pointwise_dot(g, n, in, L, out_t);
+            else
+                lower_conv(g, n, in, L, out_t);
+            break;
+        case Op::DepthwiseConv2D: L.kind = KernelKind::Depthwise; lower_depthwise(g, n, in, L, out_t); break;
+        case Op::AvgPool:
+            if (in.quant.scale != n.quant.scale || in.quant.zero_point != n.quant.zero_point)
+                fail(g, n, "quantized AvgPool needs the same input and output quantisation");
+            L.kind = KernelKind::AvgPool;
+            lower_avgpool(g, n, in, L, out_t);
+            break;
+        case Op::FullyConnected: L.kind = KernelKind::FullyConnected; lower_fc(g, n, in, L, out_t); break;
+        case Op::Softmax: L.kind = KernelKind::Softmax; lower_softmax(g, n, in, L, out_t); break;
+        default: fail(g, n, std::string("the quantized lowering does not support ") + op_name(n.op) + " yet");
+    }
+    if (four_d)
+        fix_shape(L.output.output_buffer(), {L.out_c, L.out_w, L.out_h});
+    else
+        fix_shape(L.output.output_buffer(), {L.out_c});
+    return L;
+}
+
+}  // namespace mncc

@@ -1,0 +1,16 @@
+// CPU schedules for the quantized layers (compiler/lower/layers_q.h), for x86-64
+// and arm64 alike: int32 lanes of the target's natural vector width over output
+// channels, rows in parallel, accumulator tiles computed per (channel tile, x
+// tile) in registers. Only pure dimensions are parallel or vectorised: integer
+// results are exact whatever the schedule, target or thread count.
+#pragma once
+
+#include <Halide.h>
+
+#include "lower/layers.h"
+
+namespace mncc {
+
+void apply_quantized_schedule(LayerFunc& L, const Halide::Target& t);
+
+}  // namespace mncc
