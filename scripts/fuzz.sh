@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang-14, ASan+UBSan) in build-fuzz/ and fuzzes
-# the GraphDef front end, the passes and the reference interpreter for SECONDS
-# in all (default 60), half each:
+# the front ends, the passes and the reference interpreter for SECONDS in all
+# (default 60), a third each:
 #   fuzz_graphdef  raw bytes; seeds: small `mncc synth` models and the
 #                  ../shared v1 .pb files, copied to a temp dir
+#   fuzz_tflite    raw bytes; seeds: the ../shared .tflite files, copied
 #   fuzz_edits     edit lists applied to a valid synth model
 # Crashes go to a temp dir whose path is printed; the exit status is non-zero
 # if one was found. See docs/fuzzing.md.
@@ -17,10 +18,13 @@ CC=clang-14 CXX=clang++-14 cmake -S tests/fuzz -B build-fuzz -DCMAKE_BUILD_TYPE=
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
 
 work=$(mktemp -d -t mncc-fuzz.XXXXXX)
-mkdir -p "$work/seeds" "$work/crashes"
+mkdir -p "$work/seeds" "$work/seeds-tflite" "$work/crashes"
 build-fuzz/fuzz_seeds "$work/seeds"
 for f in ../shared/models/derived/mobilenet_v1_*_frozen.pb; do
   if [ -f "$f" ]; then cp "$f" "$work/seeds/"; fi
+done
+for f in ../shared/models/*.tflite; do
+  if [ -f "$f" ]; then cp "$f" "$work/seeds-tflite/"; fi
 done
 
 # Keep each exec quick and small: a slow input or a big allocation is a bug too.
@@ -36,8 +40,10 @@ run() {  # TARGET SECONDS [SEED_DIRS and FLAGS...]
       -artifact_prefix="$work/crashes/$target-" -print_final_stats=1 >"$work/$target.log" 2>&1 || failed=1
   grep -E "DONE|ERROR|SUMMARY|stat::number_of_executed_units" "$work/$target.log" || true
 }
-run fuzz_graphdef $(( (seconds + 1) / 2 )) "$work/seeds" -max_len=3000000
-run fuzz_edits $(( seconds / 2 )) -max_len=256 -len_control=0
+third=$(( (seconds + 2) / 3 ))
+run fuzz_graphdef "$third" "$work/seeds" -max_len=3000000
+run fuzz_tflite "$third" "$work/seeds-tflite" -max_len=2000000
+run fuzz_edits "$third" -max_len=256 -len_control=0
 
 crashes=$(find "$work/crashes" -type f | wc -l)
 echo "fuzz: ${seconds}s, crashes in $work/crashes: $crashes"
@@ -45,4 +51,4 @@ if [ "$failed" -ne 0 ] || [ "$crashes" -ne 0 ]; then
   echo "fuzz: FAILED"
   exit 1
 fi
-rm -rf "$work"/corpus-* "$work/seeds"  # the grown corpus is large; the logs stay
+rm -rf "$work"/corpus-* "$work/seeds" "$work/seeds-tflite"  # the grown corpus is large; the logs stay

@@ -1,4 +1,4 @@
-// The pipeline every fuzz target drives: GraphDef bytes -> front end ->
+// The pipeline every fuzz target drives: model bytes -> front end ->
 // passes -> inspect, and the reference interpreter when the graph is cheap
 // enough to run quickly. mncc::Error is the expected outcome for bad input;
 // anything else (a crash, a sanitizer report, another exception, a timeout,
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "frontend/frontend.h"
+#include "frontend/tflite.h"
 #include "passes/passes.h"
 #include "reference/inspect.h"
 #include "reference/interpreter.h"
@@ -31,9 +32,12 @@ inline int64_t reference_cost(const mncc::Graph& g) {
     return cost;
 }
 
-inline void run_pipeline(const std::string& bytes) {
+enum class Format { GraphDef, TFLite };
+
+inline void run_pipeline(const std::string& bytes, Format format = Format::GraphDef) {
     try {
-        mncc::Graph g = mncc::parse_tf_graphdef(bytes, "fuzz.pb");
+        mncc::Graph g = format == Format::TFLite ? mncc::parse_tflite(bytes, "fuzz.tflite")
+                                                 : mncc::parse_tf_graphdef(bytes, "fuzz.pb");
         mncc::run_passes(g);
         (void)mncc::inspect_table(g);
         if (reference_cost(g) < 5'000'000) {
