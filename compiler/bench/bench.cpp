@@ -12,6 +12,7 @@
 
 #include "lower/compile.h"
 #include "support/error.h"
+#include "support/files.h"
 
 namespace mncc {
 
@@ -21,14 +22,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& why) { throw Error("bench: " + why); }
-
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) fail("cannot read '" + p.string() + "'");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 // Halide extents (c, x, y) of [1,H,W,C], or (C) for the flat layers.
 std::string extents(const json& shape, bool four_d) {
@@ -174,12 +167,6 @@ std::string run_capture(const std::string& cmd) {
     return out;
 }
 
-std::string quote(const std::string& s) {
-    std::string r = "'";
-    for (char ch : s) r += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    return r + "'";
-}
-
 void report(const json& m, const json& r, const BenchOptions& o) {
     const double macs = m["mult_adds"].get<double>();
     const double peak = r["peak_gflops_per_thread"].get<double>() * o.threads;
@@ -261,17 +248,17 @@ void run_bench(const Graph& g, const BenchOptions& o) {
     co.schedule_file = o.schedule_file;
     co.cxx = o.cxx;
     compile_model(g, co);
-    const json m = json::parse(slurp(dir / "lib" / "bench.json"));
+    const json m = json::parse(read_file((dir / "lib" / "bench.json").string(), "bench"));
     {
         std::ofstream f(dir / "bench_main.cpp");
         f << emit_main(m, o);
         if (!f) fail("cannot write the timing program");
     }
     const fs::path prog = dir / "bench_main";
-    run_capture(quote(o.cxx) + " -O2 -std=gnu++17 -march=native -I " + quote((dir / "lib").string()) + " -I " +
-                quote(MNCC_HALIDE_RUNTIME_DIR) + " " + quote((dir / "bench_main.cpp").string()) + " " +
-                quote((dir / "lib" / "libbench.a").string()) + " -lpthread -ldl -lm -o " + quote(prog.string()) + " 2>&1");
-    const std::string out = run_capture((o.runner.empty() ? "" : o.runner + " ") + quote(prog.string()));
+    run_capture(shell_quote(o.cxx) + " -O2 -std=gnu++17 -march=native -I " + shell_quote((dir / "lib").string()) + " -I " +
+                shell_quote(MNCC_HALIDE_RUNTIME_DIR) + " " + shell_quote((dir / "bench_main.cpp").string()) + " " +
+                shell_quote((dir / "lib" / "libbench.a").string()) + " -lpthread -ldl -lm -o " + shell_quote(prog.string()) + " 2>&1");
+    const std::string out = run_capture((o.runner.empty() ? "" : o.runner + " ") + shell_quote(prog.string()));
     const json r = json::parse(out.substr(std::min(out.find('{'), out.size())), nullptr, false);
     if (r.is_discarded() || !r.contains("median_s")) fail("the timing program printed no result");
     report(m, r, o);

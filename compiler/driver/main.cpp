@@ -24,6 +24,7 @@
 #include "reference/inspect.h"
 #include "reference/interpreter.h"
 #include "support/error.h"
+#include "support/files.h"
 #include "tune/tune.h"
 
 #ifndef MNCC_VERSION
@@ -194,27 +195,6 @@ mncc::Graph load_and_lower(const Args& args) {
     return g;
 }
 
-// Writes `bytes` to `path` through a temporary file and a rename, so a failure
-// never leaves a half-written file.
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) throw Error(path + ": cannot write");
-        f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!f) {
-            std::remove(tmp.c_str());
-            throw Error(path + ": write failed");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        throw Error(path + ": cannot write (" + ec.message() + ")");
-    }
-}
-
 int cmd_inspect(const Args& args) {
     mncc::Graph g = load_and_lower(args);
     if (args.flag("json"))
@@ -246,7 +226,7 @@ int cmd_run(const Args& args) {
     }
     if (args.has("save-output")) {
         std::string bytes(reinterpret_cast<const char*>(out.data()), out.size() * sizeof(float));
-        write_file_atomic(args.get("save-output"), bytes);
+        mncc::write_file_atomic(args.get("save-output"), bytes, "run");
     }
     std::vector<int> idx(out.size());
     std::iota(idx.begin(), idx.end(), 0);
@@ -289,7 +269,7 @@ int cmd_synth(const Args& args) {
     so.resolution = args.integer("resolution", 224, 32, 4096);
     so.classes = args.integer("classes", 1001, 1, 100000);
     so.seed = static_cast<uint64_t>(args.number("seed", 1));
-    write_file_atomic(args.get("o"), mncc::synth_tf_graphdef(so));
+    mncc::write_file_atomic(args.get("o"), mncc::synth_tf_graphdef(so), "synth");
     return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "schedules/x86.h"
 #include "schedules/x86_q.h"
 #include "support/error.h"
+#include "support/files.h"
 
 extern char** environ;
 
@@ -92,14 +93,6 @@ bool is_c_identifier(const std::string& s) {
     return true;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) fail("cannot read '" + path + "'");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
 void write_file(const fs::path& path, const std::string& text) {
     std::ofstream f(path, std::ios::binary);
     f << text;
@@ -123,7 +116,7 @@ void run_tool(const std::vector<std::string>& args, const fs::path& log) {
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) fail("waiting for '" + args[0] + "' failed");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::string out = read_file(log.string());
+        std::string out = read_file(log.string(), "compile");
         if (out.size() > 2000) out = out.substr(0, 2000) + "...";
         for (char& ch : out)
             if (ch == '\n') ch = ' ';
@@ -319,7 +312,7 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
             fail("target '" + opts.target + "' needs '" + tool + "', which is not installed" +
                  (tool == opts.cxx || tool == opts.ar ? std::string(" (--cxx/--ar)")
                                                       : " (Debian: apt-get install " + target.package + ")"));
-    const std::string model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file));
+    const std::string model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file, "compile"));
     const ScheduleKnobs knobs = load_schedule_file(opts.schedule_file, target.arm, {model_sha256, opts.target, MNCC_VERSION_STRING});
     Lowered low = plan(g, opts);
     ModelInfo& m = low.info;

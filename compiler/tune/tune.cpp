@@ -26,6 +26,7 @@
 #include "schedules/arm64.h"
 #include "schedules/x86.h"
 #include "support/error.h"
+#include "support/files.h"
 
 namespace mncc {
 
@@ -35,33 +36,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& why) { throw Error("tune: " + why); }
-
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) fail("cannot read '" + p.string() + "'");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-// Write-then-rename: a tuner killed at any point leaves the old file or the new one.
-void write_atomic(const fs::path& p, const std::string& text) {
-    const fs::path tmp = p.string() + ".tmp" + std::to_string(getpid());
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << text;
-        if (!f.good()) fail("cannot write '" + tmp.string() + "'");
-    }
-    std::error_code ec;
-    fs::rename(tmp, p, ec);
-    if (ec) fail("cannot write '" + p.string() + "': " + ec.message());
-}
-
-std::string quote(const std::string& s) {
-    std::string r = "'";
-    for (char ch : s) r += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    return r + "'";
-}
 
 // Runs a shell command; returns its stdout and exit status (-1: killed by a signal).
 std::pair<std::string, int> run_shell(const std::string& cmd) {
@@ -127,7 +101,7 @@ struct Cache {
     json j;
     void load() {
         std::error_code ec;
-        if (fs::exists(file, ec)) j = json::parse(slurp(file), nullptr, false);
+        if (fs::exists(file, ec)) j = json::parse(read_file(file.string(), "tune"), nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("entries") || !j["entries"].is_object())
             j = {{"mncc_tune_cache", 1}, {"entries", json::object()}};
     }
@@ -135,7 +109,7 @@ struct Cache {
     void save() const {
         std::error_code ec;
         if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
-        write_atomic(file, j.dump(1));
+        write_file_atomic(file.string(), j.dump(1), "tune");
     }
 };
 
@@ -369,13 +343,13 @@ private:
             std::ofstream f(dir / "batch.cpp");
             f << src;
         }
-        std::string cmd = quote(t_.cxx) + " -O0" + (t_.cross ? " -static" : "") + " " + quote((dir / "batch.cpp").string()) +
-                          " " + quote(harness_object().string());
-        for (const std::string& obj : objs) cmd += " " + quote(obj);
-        cmd += " " + quote(runtime_object().string()) + " -lpthread -ldl -lm -o " + quote((dir / "timer").string()) +
-               " > " + quote((dir / "cxx.log").string()) + " 2>&1";
+        std::string cmd = shell_quote(t_.cxx) + " -O0" + (t_.cross ? " -static" : "") + " " + shell_quote((dir / "batch.cpp").string()) +
+                          " " + shell_quote(harness_object().string());
+        for (const std::string& obj : objs) cmd += " " + shell_quote(obj);
+        cmd += " " + shell_quote(runtime_object().string()) + " -lpthread -ldl -lm -o " + shell_quote((dir / "timer").string()) +
+               " > " + shell_quote((dir / "cxx.log").string()) + " 2>&1";
         if (run_shell(cmd).second != 0) {
-            std::string log = slurp(dir / "cxx.log").substr(0, 500);
+            std::string log = read_file((dir / "cxx.log").string(), "tune").substr(0, 500);
             std::replace(log.begin(), log.end(), '\n', ' ');
             fail("building the timing program failed: " + log);
         }
@@ -387,8 +361,8 @@ private:
         char timeout[32];
         std::snprintf(timeout, sizeof timeout, "%g", o_.timeout_s);
         const std::string run = "timeout -k 5 " + std::string(timeout) + " " + (o_.runner.empty() ? "" : o_.runner + " ") +
-                                quote((dir / "timer").string()) + " " + std::to_string(i) + " " + std::to_string(runs) +
-                                " " + std::to_string(o_.threads) + " 2>>" + quote((dir / "run.log").string());
+                                shell_quote((dir / "timer").string()) + " " + std::to_string(i) + " " + std::to_string(runs) +
+                                " " + std::to_string(o_.threads) + " 2>>" + shell_quote((dir / "run.log").string());
         const auto t0 = std::chrono::steady_clock::now();
         auto [out, rc] = run_shell(run);
         const bool timed_out = (rc == 124 || rc == 137) &&
@@ -414,10 +388,10 @@ private:
             std::ofstream f(work_ / "harness.cpp");
             f << kHarness;
         }
-        const std::string cmd = quote(t_.cxx) + " -O2 -std=c++17 -c -I " + quote(MNCC_HALIDE_RUNTIME_DIR) + " " +
-                                quote((work_ / "harness.cpp").string()) + " -o " + quote(p.string()) + " > " +
-                                quote((work_ / "harness.log").string()) + " 2>&1";
-        if (run_shell(cmd).second != 0) fail("building the timing harness failed: " + slurp(work_ / "harness.log").substr(0, 500));
+        const std::string cmd = shell_quote(t_.cxx) + " -O2 -std=c++17 -c -I " + shell_quote(MNCC_HALIDE_RUNTIME_DIR) + " " +
+                                shell_quote((work_ / "harness.cpp").string()) + " -o " + shell_quote(p.string()) + " > " +
+                                shell_quote((work_ / "harness.log").string()) + " 2>&1";
+        if (run_shell(cmd).second != 0) fail("building the timing harness failed: " + read_file((work_ / "harness.log").string(), "tune").substr(0, 500));
         return p;
     }
 
@@ -477,7 +451,7 @@ void run_tune(const Graph& g, const TuneOptions& o) {
     const TargetSetup target = setup_target(o);
     for (int id : g.topo_order())
         if (g.node(id).dtype != DType::Float32) fail("quantized models cannot be tuned yet; float models only");
-    const std::string sha = o.model_file.empty() ? "" : sha256_hex(slurp(o.model_file));
+    const std::string sha = o.model_file.empty() ? "" : sha256_hex(read_file(o.model_file, "tune"));
     const std::string device = o.runner.empty() ? "local: " + host_cpu_model() : "runner: " + o.runner;
 
     // The layers' inputs and reference outputs on one deterministic network input.
@@ -613,7 +587,7 @@ void run_tune(const Graph& g, const TuneOptions& o) {
                   {"target", o.target},      {"halide_target", target.target.to_string()},
                   {"version", MNCC_VERSION_STRING}, {"device", device},  {"threads", o.threads},
                   {"layers", layers}};
-    write_atomic(o.out_file, sched.dump(2) + "\n");
+    write_file_atomic(o.out_file, sched.dump(2) + "\n", "tune");
 
     std::printf("\n%-4s %-48s %-16s %12s %12s %8s  %s\n", "#", "layer", "kind", "default ms", "tuned ms", "speedup",
                 "knobs");
