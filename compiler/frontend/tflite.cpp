@@ -15,6 +15,23 @@
 namespace mncc {
 namespace {
 
+// File bytes quoted in a message: printable ASCII as is, anything else as \xHH,
+// so the message stays one line of text whatever the file holds.
+std::string printable(const std::string& bytes) {
+    static const char* hex = "0123456789abcdef";
+    std::string r;
+    for (unsigned char c : bytes) {
+        if (c >= 0x20 && c < 0x7f) {
+            r += static_cast<char>(c);
+        } else {
+            r += "\\x";
+            r += hex[c >> 4];
+            r += hex[c & 15];
+        }
+    }
+    return r;
+}
+
 constexpr size_t kMaxFlatbufferDepth = 64;
 constexpr size_t kMaxFlatbufferTables = 10000000;
 
@@ -611,7 +628,8 @@ Graph parse_tflite(const std::string& bytes, const std::string& path, const Fron
         throw Error(file + ": file too large (" + std::to_string(bytes.size()) + " bytes, limit " +
                     std::to_string(kMaxModelFileBytes) + ")");
     if (!looks_like_tflite(bytes))
-        throw Error(file + ": not a TFLite model (file identifier '" + bytes.substr(4, 4) + "', expected 'TFL3')");
+        throw Error(file + ": not a TFLite model (file identifier '" + printable(bytes.substr(4, 4)) +
+                    "', expected 'TFL3')");
     uint32_t root = 0;
     std::memcpy(&root, bytes.data(), 4);
     if (root >= bytes.size())

@@ -158,6 +158,16 @@ int main(int argc, char** argv) {
         for (char& c : noise) c = char((s = s * 1103515245u + 12345u) >> 24);
         write(dir / "random.pb", noise);
         write(dir / "random.onnx", noise);
+        // TFLite files that are not (whole) flatbuffers: the file-level checks.
+        write(dir / "empty.tflite", "");
+        write(dir / "short.tflite", std::string("\x1c\x00\x00\x00TF", 6));
+        std::string bad_id = noise;
+        bad_id.replace(4, 4, "T\nL\x01");  // a newline in the identifier must not split the message
+        write(dir / "bad_identifier.tflite", bad_id);
+        write(dir / "root_past_end.tflite", std::string("\x40\x00\x00\x00TFL3\x00\x00\x00\x00\xff\xff\xff\xff", 16));
+        std::string garbage_tables = noise;
+        garbage_tables.replace(0, 8, std::string("\x10\x00\x00\x00TFL3", 8));
+        write(dir / "garbage_tables.tflite", garbage_tables);
         write(dir / "truncated_half.pb", base.substr(0, base.size() / 2));
         write(dir / "truncated_tail.pb", base.substr(0, base.size() - 3));
         write(dir / "no_nodes.pb", mutated([](Model& m) {
