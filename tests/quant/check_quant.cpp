@@ -31,6 +31,8 @@
 #define CONST(f) MNCC_CAT(MODEL_UPPER, f)   // MODEL_UPPER: MODEL in capitals
 #include MNCC_STR(MODEL.h)
 
+#include "../support/shared_data.h"
+
 namespace {
 
 // The library's element types, from MODEL_run's signature.
@@ -41,24 +43,8 @@ O output_type(int (*)(const I*, O*, void*));
 using In = decltype(input_type(&API(_run)));
 using Out = decltype(output_type(&API(_run)));
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-std::vector<uint8_t> read_ppm(const std::string& path, int& w, int& h) {
-    std::istringstream in(slurp(path));
-    std::string magic;
-    int maxval = 0;
-    in >> magic >> w >> h >> maxval;
-    in.get();
-    std::vector<uint8_t> px(size_t(w) * h * 3);
-    in.read(reinterpret_cast<char*>(px.data()), std::streamsize(px.size()));
-    if (magic != "P6" || maxval != 255 || !in) px.clear();
-    return px;
-}
+using mncc_test::read_ppm;
+using mncc_test::slurp;
 
 // Expected top-5 per photo from the ../shared table: "photo<TAB>input<TAB>i:s i:s ...".
 std::vector<std::pair<int, int>> expected_top5(const std::string& tsv, const std::string& photo) {

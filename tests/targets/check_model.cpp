@@ -25,26 +25,12 @@
 #define API(f) MNCC_CAT(MODEL, f)
 #include MNCC_STR(MODEL.h)
 
+#include "../support/shared_data.h"
+
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-std::vector<uint8_t> read_ppm(const std::string& path, int& w, int& h) {
-    std::istringstream in(slurp(path));
-    std::string magic;
-    int maxval = 0;
-    in >> magic >> w >> h >> maxval;
-    in.get();
-    std::vector<uint8_t> px(size_t(w) * h * 3);
-    in.read(reinterpret_cast<char*>(px.data()), std::streamsize(px.size()));
-    if (magic != "P6" || maxval != 255 || !in) px.clear();
-    return px;
-}
+using mncc_test::read_ppm;
+using mncc_test::slurp;
 
 std::vector<int> top5(const std::vector<float>& v) {
     std::vector<int> idx(v.size());
