@@ -15,14 +15,13 @@ target_link_libraries(quant_reference PRIVATE mncc_frontend mncc_passes mncc_ref
 find_program(MNCC_QUANT_AARCH64_CXX aarch64-linux-gnu-g++)
 find_program(MNCC_QUANT_QEMU_AARCH64 qemu-aarch64)
 
-# `mncc compile --target` per target used below; VNNI (vpdpbusd) and NEON dot
-# products as Halide target strings: Halide 14's avx512_sapphirerapids and arm_dot_prod.
+# `mncc compile --target` per target used below: the names are mncc's own
+# (VNNI vpdpbusd on x86-64-avx512-vnni, NEON sdot/udot on arm64-dotprod).
 set(MNCC_QUANT_TARGET_host host)
 set(MNCC_QUANT_TARGET_x86_64_avx2 x86-64-avx2)
-set(MNCC_QUANT_TARGET_x86_64_avx512_vnni
-    halide:x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids)
+set(MNCC_QUANT_TARGET_x86_64_avx512_vnni x86-64-avx512-vnni)
 set(MNCC_QUANT_TARGET_arm64 arm64)
-set(MNCC_QUANT_TARGET_arm64_dotprod halide:arm-64-linux-arm_dot_prod)
+set(MNCC_QUANT_TARGET_arm64_dotprod arm64-dotprod)
 
 # One model at input size `size`: the reference results, then one library and
 # check app per target in `targets` (host, x86-64-avx2, arm64, ...).

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/report.h"
 #include "lower/compile.h"
 #include "support/error.h"
 #include "support/files.h"
@@ -32,29 +33,49 @@ std::string extents(const json& shape, bool four_d) {
     return "1, {" + std::to_string(n) + ", 1, 1}";
 }
 
+// C type and halide_type_t initialiser of a manifest dtype ("float32", "uint8", "int8").
+struct ElemType {
+    std::string c, halide;
+};
+ElemType elem_type(const std::string& dtype) {
+    if (dtype == "uint8") return {"uint8_t", "halide_type_t(halide_type_uint, 8)"};
+    if (dtype == "int8") return {"int8_t", "halide_type_t(halide_type_int, 8)"};
+    if (dtype == "float32") return {"float", "halide_type_t(halide_type_float, 32)"};
+    fail("unsupported activation type '" + dtype + "' in the manifest");
+}
+
 // The timing program: rounds of one whole-network run then one run of each
 // layer kernel (interleaved, so load changes hit both alike), on buffers in a
-// scratch area; then the FMA peak of one core. Prints JSON.
+// scratch area; then the FMA peak of one core. Prints JSON. Quantized networks:
+// each kernel's output type is in its name (_u8_/_i8_, lower/layers_q.h), its
+// input type the previous kernel's output (the network input's for the first).
 std::string emit_main(const json& m, const BenchOptions& o) {
     const std::string n = m["name"];
-    std::string decls, table;
+    const ElemType in_t = elem_type(m["input"]["dtype"]), out_t = elem_type(m["output"]["dtype"]);
+    std::string decls, table, prev = in_t.halide;
     for (const json& L : m["layers"]) {
         const std::string k = L["kernel"];
         const bool four_d = L["op"] != "FullyConnected" && L["op"] != "Softmax";
+        const std::string kt = k.find("_u8_") != std::string::npos   ? elem_type("uint8").halide
+                               : k.find("_i8_") != std::string::npos ? elem_type("int8").halide
+                                                                      : elem_type("float32").halide;
         decls += "extern \"C\" int " + k + "(halide_buffer_t*, halide_buffer_t*);\n";
-        table += "    {\"" + k + "\", " + k + ", " + extents(L["input_shape"], four_d) + ", " +
+        table += "    {\"" + k + "\", " + k + ", " + prev + ", " + kt + ", " + extents(L["input_shape"], four_d) + ", " +
                  extents(L["output_shape"], four_d) + ", " + std::to_string(L["mult_adds"].get<int64_t>()) + "},\n";
+        prev = kt;
     }
     std::string s = R"(#include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 #include "HalideRuntime.h"
 #include ")" + n + R"(.h"
 )" + decls + R"(
-struct Layer { const char* name; int (*fn)(halide_buffer_t*, halide_buffer_t*); int in_rank, in_ext[3]; int out_rank, out_ext[3]; long long macs; };
+struct Layer { const char* name; int (*fn)(halide_buffer_t*, halide_buffer_t*); halide_type_t in_type, out_type; int in_rank, in_ext[3]; int out_rank, out_ext[3]; long long macs; };
 static const Layer kLayers[] = {
 )" + table + R"(};
 static const int kNumLayers = sizeof(kLayers) / sizeof(kLayers[0]);
@@ -63,10 +84,10 @@ static double now() { return std::chrono::duration<double>(std::chrono::steady_c
 // CPU time of the whole process: with one thread it ignores time-sharing of the core with other processes.
 static double cpu_now() { timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return double(t.tv_sec) + 1e-9 * double(t.tv_nsec); }
 
-static void describe(float* p, int rank, const int* ext, halide_dimension_t* d, halide_buffer_t* b) {
+static void describe(float* p, halide_type_t type, int rank, const int* ext, halide_dimension_t* d, halide_buffer_t* b) {
     *b = halide_buffer_t();
     b->host = reinterpret_cast<uint8_t*>(p);
-    b->type = halide_type_t(halide_type_float, 32);
+    b->type = type;
     b->dimensions = rank;
     b->dim = d;
     int stride = 1;
@@ -110,10 +131,11 @@ int main() {
     if ()" + n + R"(_set_num_threads(threads) != 0) return 1;
     const size_t arena_bytes = ()" + n + R"(_arena_bytes() + 63) / 64 * 64;
     unsigned char* arena = static_cast<unsigned char*>(std::aligned_alloc(64, arena_bytes));
-    std::vector<float> in()" + std::to_string(m["input"]["shape"][1].get<int>() * m["input"]["shape"][2].get<int>() *
-                                              m["input"]["shape"][3].get<int>()) + R"(), out()" +
-         std::to_string(m["output"]["size"].get<int64_t>()) + R"();
-    for (size_t i = 0; i < in.size(); ++i) in[i] = float((i * 7919) % 2001) / 1000.0f - 1.0f;
+    std::vector<)" + in_t.c + "> in(" + std::to_string(m["input"]["shape"][1].get<int>() * m["input"]["shape"][2].get<int>() *
+                                              m["input"]["shape"][3].get<int>()) + ");\n    std::vector<" + out_t.c + "> out(" +
+         std::to_string(m["output"]["size"].get<int64_t>()) + ");\n    using In = " + in_t.c + R"(;
+    // Float inputs in [-1, 1]; integer ones spread over [0, 250] (int8: wraps into the whole range).
+    for (size_t i = 0; i < in.size(); ++i) in[i] = std::is_floating_point<In>::value ? In(float((i * 7919) % 2001) / 1000.0f - 1.0f) : In((i * 7919) % 251);
     long long scratch = 0;
     for (const Layer& l : kLayers) scratch = std::max(scratch, elements(l.in_rank, l.in_ext) + elements(l.out_rank, l.out_ext) + 16);
     float* buf = static_cast<float*>(std::aligned_alloc(64, size_t(scratch) * 4 / 64 * 64 + 64));
@@ -121,8 +143,8 @@ int main() {
     auto run_layer = [&](const Layer& l) {
         halide_dimension_t di[3], dout[3];
         halide_buffer_t bi, bo;
-        describe(buf, l.in_rank, l.in_ext, di, &bi);
-        describe(buf + (elements(l.in_rank, l.in_ext) + 15) / 16 * 16, l.out_rank, l.out_ext, dout, &bo);
+        describe(buf, l.in_type, l.in_rank, l.in_ext, di, &bi);
+        describe(buf + (elements(l.in_rank, l.in_ext) + 15) / 16 * 16, l.out_type, l.out_rank, l.out_ext, dout, &bo);
         // One thread: CPU time (robust to other processes sharing the core); else wall time.
         double t0 = threads == 1 ? cpu_now() : now();
         if (l.fn(&bi, &bo) != 0) { std::fprintf(stderr, "kernel %s failed\n", l.name); std::exit(1); }
@@ -193,6 +215,7 @@ void report(const json& m, const json& r, const BenchOptions& o) {
         out["layers"].push_back({{"kernel", L["kernel"]},
                                  {"kind", m["layers"][i]["kind"]},
                                  {"median_ms", s * 1e3},
+                                 {"mult_adds", L["mult_adds"]},
                                  {"gflops", gflops(ma, s)},
                                  {"percent_of_peak", 100 * gflops(ma, s) / peak},
                                  {"share", 0.0}});
@@ -200,6 +223,7 @@ void report(const json& m, const json& r, const BenchOptions& o) {
     for (json& L : out["layers"]) L["share"] = L["median_ms"].get<double>() / (sum * 1e3);
     out["layers_sum_ms"] = sum * 1e3;
     out["layer_timer"] = r["layer_timer"];
+    if (!o.report_file.empty()) write_bench_report(out, o.report_file);
     if (o.json) {
         std::printf("%s\n", out.dump(2).c_str());
         return;
@@ -221,6 +245,7 @@ void report(const json& m, const json& r, const BenchOptions& o) {
 }  // namespace
 
 void run_bench(const Graph& g, const BenchOptions& o) {
+    if (!o.report_file.empty()) check_report_path(o.report_file);
     std::error_code ec;
     fs::path dir;
     if (!o.keep_dir.empty()) {

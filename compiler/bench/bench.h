@@ -20,6 +20,7 @@ struct BenchOptions {
     std::string runner;          // optional command prefix for the timing program (e.g. "taskset -c 0")
     std::string keep_dir;        // keep the generated library and program here instead of a temp dir
     bool json = false;
+    std::string report_file;     // optional per-layer chart, .svg or .html (bench/report.h)
     std::string cxx = "c++";
 };
 

@@ -151,7 +151,8 @@ const char* kCompileHelp =
     "Writes DIR/NAME.h (C/C++ API), DIR/libNAME.a (kernels, weights, Halide runtime),\n"
     "DIR/NAME.cpp (the emitted glue) and DIR/NAME.json (manifest). DIR is written\n"
     "atomically: nothing is left there if compilation fails.\n"
-    "  --target TARGET   host (default), x86-64-avx2, x86-64-avx512, arm64, halide:<target string>\n"
+    "  --target TARGET   host (default), x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni,\n"
+    "                    arm64, arm64-dotprod, halide:<target string>\n"
     "                    (x86-64 Linux, arm-64 Linux/Android; see mncc targets)\n"
     "  --name NAME       C identifier prefix for the API (default mobilenet)\n"
     "  --schedule FILE   a tuned schedule file\n"
@@ -277,7 +278,7 @@ int cmd_targets(const Args& args) {
     if (!args.positional().empty()) throw UsageError("targets takes no arguments");
     for (const mncc::TargetInfo& t : mncc::known_targets()) {
         const bool ok = mncc::tool_available(t.cxx) && mncc::tool_available(t.ar);
-        std::printf("%-14s %s\n  halide target: %s\n  needs: %s and %s (Debian package %s): %s\n", t.name.c_str(),
+        std::printf("%-18s %s\n  halide target: %s\n  needs: %s and %s (Debian package %s): %s\n", t.name.c_str(),
                     t.description.c_str(), t.halide_target.c_str(), t.cxx.c_str(), t.ar.c_str(), t.package.c_str(),
                     ok ? "available" : "MISSING");
     }
@@ -287,6 +288,7 @@ int cmd_targets(const Args& args) {
 const char* kBenchHelp =
     "usage: mncc bench MODEL [--target=TARGET] [--threads N] [--runs N] [--warmup N] [--json]\n"
     "                [--peak-gflops G] [--runner CMD] [--keep DIR] [--schedule FILE] [--cxx CXX]\n"
+    "                [--report FILE.svg|FILE.html]\n"
     "\n"
     "Compiles MODEL into a temporary directory, builds a timing program against the library\n"
     "and runs it: median/min/max latency of NAME_run over --runs runs after --warmup runs,\n"
@@ -294,7 +296,8 @@ const char* kBenchHelp =
     "time, and % of the FMA peak (measured per core by the program, times --threads).\n"
     "  --peak-gflops G   per-thread peak to use instead of measuring it\n"
     "  --runner CMD      prefix for the timing program (e.g. 'taskset -c 1')\n"
-    "  --keep DIR        keep the library and the timing program in DIR\n";
+    "  --keep DIR        keep the library and the timing program in DIR\n"
+    "  --report FILE     per-layer chart (time share next to mult-add share), .svg or .html\n";
 
 int cmd_bench(const Args& args) {
     mncc::BenchOptions bo;
@@ -309,6 +312,7 @@ int cmd_bench(const Args& args) {
     bo.runner = args.get("runner");
     bo.keep_dir = args.get("keep");
     bo.json = args.flag("json");
+    bo.report_file = args.get("report");
     bo.cxx = args.get("cxx", bo.cxx);
     mncc::run_bench(load_and_lower(args), bo);
     return 0;
@@ -369,8 +373,8 @@ int main(int argc, char** argv) {
          {kCompileHelp, {}, {"target", "name", "schedule", "cxx", "ar", "emit", "input", "output", "dump-ir"}, cmd_compile}},
         {"bench",
          {kBenchHelp, {"json"},
-          {"target", "threads", "runs", "warmup", "peak-gflops", "runner", "keep", "schedule", "cxx", "input", "output",
-           "dump-ir"},
+          {"target", "threads", "runs", "warmup", "peak-gflops", "runner", "keep", "schedule", "cxx", "report", "input",
+           "output", "dump-ir"},
           cmd_bench}},
         {"tune",
          {kTuneHelp, {},

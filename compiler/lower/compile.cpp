@@ -22,6 +22,7 @@
 #include "lower/schedule_file.h"
 #include "lower/sha256.h"
 #include "schedules/arm64.h"
+#include "schedules/hexagon_q.h"
 #include "schedules/x86.h"
 #include "schedules/x86_q.h"
 #include "support/error.h"
@@ -48,13 +49,16 @@ bool host_is_arm64() {
 struct ResolvedTarget {
     Halide::Target target;
     bool arm = false;              // arm64 schedules (else x86)
+    bool hexagon = false;          // Hexagon HVX (quantized only, freestanding glue)
     std::string cxx, ar, package;
 };
 
 // Glue tools for a Halide target: the host's own for the host's architecture,
 // else the Debian cross toolchain.
 void default_tools(ResolvedTarget& r) {
-    if (r.arm && !host_is_arm64()) {
+    if (r.hexagon) {
+        r.cxx = "clang++-14", r.ar = "llvm-ar-14", r.package = "clang-14 llvm-14";
+    } else if (r.arm && !host_is_arm64()) {
         r.cxx = "aarch64-linux-gnu-g++", r.ar = "aarch64-linux-gnu-ar", r.package = "g++-aarch64-linux-gnu";
     } else {
         r.cxx = "c++", r.ar = "ar", r.package = "g++";
@@ -79,9 +83,13 @@ ResolvedTarget resolve_target(const std::string& name) {
     r.target = Halide::Target(s);
     const Halide::Target& t = r.target;
     r.arm = t.arch == Halide::Target::ARM;
+    // Hexagon: standalone (noos) 32-bit code with 128-byte HVX vectors, to be called on the DSP.
+    r.hexagon = t.arch == Halide::Target::Hexagon && t.bits == 32 && t.os == Halide::Target::NoOS &&
+                t.has_feature(Halide::Target::HVX_128);
     const bool os_ok = t.os == Halide::Target::Linux || (r.arm && t.os == Halide::Target::Android);
-    if ((t.arch != Halide::Target::X86 && !r.arm) || t.bits != 64 || !os_ok || t.has_gpu_feature())
-        fail("target '" + name + "' is not supported yet: mncc serves x86-64 Linux and arm-64 Linux/Android CPU targets");
+    if (!r.hexagon && ((t.arch != Halide::Target::X86 && !r.arm) || t.bits != 64 || !os_ok || t.has_gpu_feature()))
+        fail("target '" + name + "' is not supported yet: mncc serves x86-64 Linux, arm-64 Linux/Android CPU targets "
+             "and hexagon-32-noos with hvx_128");
     default_tools(r);
     return r;
 }
@@ -259,8 +267,8 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
     for (size_t i = 0; i < layers.size(); ++i) {
         try {
             const Node& n = g.node(layers[i].first);
-            // x86 VNNI: uint8 pointwise layers as u8 x i8 dot products (vpdpbusd).
-            const bool dot = target.has_feature(Halide::Target::AVX512_SapphireRapids);
+            // x86 VNNI and HVX: uint8 pointwise layers as u8 x i8 dot products (vpdpbusd, vrmpy).
+            const bool dot = target.has_feature(Halide::Target::AVX512_SapphireRapids) || rt_target.hexagon;
             funcs.push_back(m.quantized ? lower_layer_q(g, n, layers[i].second, dot) : lower_layer(g, n, layers[i].second));
         } catch (const Halide::Error& e) {
             throw halide_failed(i, e);
@@ -269,11 +277,14 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
     for (size_t i = 0; i < funcs.size(); ++i) {
         LayerFunc& L = funcs[i];
         // Quantized layers have fixed schedules (schedules/x86_q.h): no knobs.
-        const Knobs k = m.quantized ? Knobs{} : knobs.knobs_for(static_cast<int>(i), g.node(layers[i].first).name, L.kind);
+        const Knobs k = m.quantized ? (rt_target.hexagon ? hexagon_q_default_knobs(L.kind) : Knobs{})
+                                    : knobs.knobs_for(static_cast<int>(i), g.node(layers[i].first).name, L.kind);
         m.layers[i].kind = kernel_kind_name(L.kind);
         m.layers[i].knobs_json = nlohmann::json(k).dump();
         try {
-            if (m.quantized)
+            if (m.quantized && rt_target.hexagon)
+                apply_hexagon_schedule(L, target, k);
+            else if (m.quantized)
                 apply_quantized_schedule(L, target);
             else if (rt_target.arm)
                 apply_arm64_schedule(L, target, k);
@@ -304,6 +315,15 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
 void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
     if (opts.emit != "library" && opts.emit != "c++") fail("--emit must be library or c++, not '" + opts.emit + "'");
     ResolvedTarget target = resolve_target(opts.target);
+    if (target.hexagon) {
+        // Halide 14 has no HVX floating point: a float network would be scalar code.
+        const int in = g.input;
+        if (in >= 0 && in < static_cast<int>(g.nodes.size()) && g.node(in).dtype == DType::Float32)
+            throw Error((opts.model_file.empty() ? g.source_file : opts.model_file) + ": target '" + opts.target +
+                        "' needs a quantized (uint8/int8) model: Halide 14 has no HVX floating point; compile a "
+                        "quantized .tflite (e.g. mobilenet_v1_0.25_128_quant.tflite) instead");
+        if (opts.emit != "library") fail("target '" + opts.target + "' supports only --emit=library");
+    }
     if (!opts.cxx.empty()) target.cxx = opts.cxx;
     if (!opts.ar.empty()) target.ar = opts.ar;
     // Fail before the slow kernel compilation when the glue cannot be built.
@@ -321,7 +341,7 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
     m.model_sha256 = model_sha256;
     m.target = opts.target;
     m.halide_target = target.target.to_string();
-    m.schedule = std::string(target.arm ? "arm64" : "x86") + (m.quantized ? "-quantized" : "-default") + (opts.schedule_file.empty() ? "" : "+" + fs::path(opts.schedule_file).filename().string());
+    m.schedule = std::string(target.hexagon ? "hexagon" : target.arm ? "arm64" : "x86") + (m.quantized ? "-quantized" : "-default") + (opts.schedule_file.empty() ? "" : "+" + fs::path(opts.schedule_file).filename().string());
     m.version = MNCC_VERSION_STRING;
 
     const bool emit_cxx = opts.emit == "c++";
@@ -337,9 +357,21 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
         return;
     }
     const std::string glue_obj = (obj_dir / (m.name + "_glue.o")).string();
-    run_tool({target.cxx, "-O2", "-fPIC", "-std=c++17", "-Wall", "-Wextra", "-Werror", "-fno-exceptions", "-fno-rtti",
-              "-I", dir.string(), "-I", MNCC_HALIDE_RUNTIME_DIR, "-c", (dir / (m.name + ".cpp")).string(), "-o", glue_obj},
-             obj_dir / "cxx.log");
+    std::vector<std::string> cxx{target.cxx, "-O2", "-fPIC", "-std=c++17", "-Wall", "-Wextra", "-Werror",
+                                 "-fno-exceptions", "-fno-rtti", "-I", dir.string(), "-I", MNCC_HALIDE_RUNTIME_DIR};
+    if (target.hexagon) {
+        // No Hexagon libc here: the glue is freestanding (see emit_glue), and HalideRuntime.h's
+        // <cstddef>/<cstdint>/<cstring> are mapped onto the compiler's own C headers.
+        const fs::path inc = obj_dir / "freestanding";
+        fs::create_directory(inc);
+        write_file(inc / "cstddef", "#include <stddef.h>\n");
+        write_file(inc / "cstdint", "#include <stdint.h>\n");
+        write_file(inc / "cstring", "#include <stddef.h>  // HalideRuntime.h uses nothing of <cstring>\n");
+        cxx.insert(cxx.end(), {"--target=hexagon-unknown-linux-musl", "-mv66", "-mhvx", "-mhvx-length=128b",
+                               "-ffreestanding", "-isystem", inc.string()});
+    }
+    cxx.insert(cxx.end(), {"-c", (dir / (m.name + ".cpp")).string(), "-o", glue_obj});
+    run_tool(cxx, obj_dir / "cxx.log");
     objects.insert(objects.begin(), glue_obj);
     // D: zero timestamps, uids and modes, so the same compile gives the same bytes
     // (default in Debian's binutils, not in every ar --ar may name).
@@ -359,11 +391,21 @@ const std::vector<TargetInfo>& known_targets() {
              "", "", ""},
             {"x86-64-avx512", "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake",
              "x86-64 Linux with AVX-512 (Skylake-SP and later)", "", "", ""},
+            {"x86-64-avx512-vnni",
+             "x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids",
+             "x86-64 Linux with AVX-512 VNNI (Cascade Lake, Ice Lake, Sapphire Rapids)", "", "", ""},
             {"arm64", "arm-64-linux", "AArch64 Linux with NEON (cross-compiled glue)", "", "", ""},
+            {"arm64-dotprod", "arm-64-linux-arm_dot_prod",
+             "AArch64 Linux with NEON and the dot-product instructions (ARMv8.2+, cross-compiled glue)", "", "", ""},
+            {"hexagon", "hexagon-32-noos-hvx_128-hvx_v66",
+             "Hexagon DSP v66+ with 128-byte HVX, standalone code, quantized models only (freestanding glue)", "", "",
+             ""},
         };
         for (TargetInfo& t : v) {
             ResolvedTarget rt;
-            rt.arm = Halide::Target(t.halide_target).arch == Halide::Target::ARM;
+            const Halide::Target ht(t.halide_target);
+            rt.arm = ht.arch == Halide::Target::ARM;
+            rt.hexagon = ht.arch == Halide::Target::Hexagon;
             default_tools(rt);
             t.cxx = rt.cxx, t.ar = rt.ar, t.package = rt.package;
         }

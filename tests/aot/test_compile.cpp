@@ -88,7 +88,7 @@ TEST(CompileErrors, Target) {
     mncc::CompileOptions o = opts(scratch("t"));
     o.target = "riscv";
     EXPECT_EQ(compile_error(g, o), "compile: unknown target 'riscv' (known: host, x86-64-avx2, x86-64-avx512, "
-                                   "arm64, halide:<target string>; see mncc targets)");
+                                   "x86-64-avx512-vnni, arm64, arm64-dotprod, halide:<target string>; see mncc targets)");
     o.target = "halide:no-such-thing";
     EXPECT_EQ(compile_error(g, o), "compile: target 'halide:no-such-thing' is not a valid Halide target");
     o.target = "halide:arm-32-linux";

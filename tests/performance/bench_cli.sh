@@ -8,7 +8,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 "$mncc" synth --alpha 0.25 --resolution 32 --classes 10 -o "$work/m.pb"
 "$mncc" inspect "$work/m.pb" --json > "$work/inspect.json"
-"$mncc" bench "$work/m.pb" --runs 3 --warmup 1 --peak-gflops 100 --json > "$work/bench.json"
+"$mncc" bench "$work/m.pb" --runs 3 --warmup 1 --peak-gflops 100 --json --report "$work/r.svg" > "$work/bench.json"
+"$mncc" bench "$work/m.pb" --runs 1 --warmup 0 --peak-gflops 100 --report "$work/r.html" > /dev/null
 python3 - "$work" <<'PY'
 import json, sys
 w = sys.argv[1]
@@ -22,7 +23,26 @@ assert abs(b["gflops"] - 2 * b["mult_adds"] / (b["median_ms"] * 1e6)) < 1e-6 * b
 assert b["peak_gflops"] == 100 and abs(b["percent_of_peak"] - b["gflops"]) < 1e-9
 assert abs(sum(l["share"] for l in b["layers"]) - 1) < 1e-9
 print("bench json ok")
+# The --report chart: one time bar (with the kernel in its title) and one
+# mult-add bar per layer, lengths proportional to the shares in the JSON.
+import xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+root = ET.parse(w + "/r.svg").getroot()
+bars = [r for r in root.iter(ns + "rect") if r.find(ns + "title") is not None]
+assert [r.find(ns + "title").text.split(" (")[0] for r in bars] == [l["kernel"] for l in b["layers"]], "one bar per layer"
+t = sum(l["median_ms"] for l in b["layers"]); m = sum(l["mult_adds"] for l in b["layers"])
+widths = [float(r.get("width")) for r in bars]
+scale = max(widths) / max(l["median_ms"] / t for l in b["layers"])
+for wd, l in zip(widths, b["layers"]):
+    assert abs(wd - scale * l["median_ms"] / t) < 0.2, (wd, l)
+html = open(w + "/r.html").read()
+assert html.startswith("<!DOCTYPE html>") and html.count("<tr>") == len(b["layers"]) + 1 and "<svg" in html
+print("bench report ok")
 PY
+set +e
+msg="$("$mncc" bench "$work/m.pb" --runs 1 --report "$work/r.png" 2>&1)"; rc=$?
+set -e
+[ "$rc" = 1 ] && [ "$msg" = "mncc: error: bench: report file '$work/r.png' must end in .svg or .html" ] || { echo "bad report: rc=$rc '$msg'"; exit 1; }
 set +e
 msg="$("$mncc" bench "$work/m.pb" --runs 1 --runner false 2>&1)"; rc=$?
 set -e
