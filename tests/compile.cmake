@@ -108,3 +108,11 @@ foreach (variant probs logits)
     Threads::Threads ${CMAKE_DL_LIBS})
   gtest_discover_tests(test_aot_${name} TEST_PREFIX "${variant}." DISCOVERY_TIMEOUT 30)
 endforeach ()
+
+# Both synth 1.0/224 libraries linked into one application (two Halide runtimes).
+add_executable(test_aot_two_libs aot/test_aot_two_libs.cpp)
+add_dependencies(test_aot_two_libs mncc_aot_synth224_probs_lib mncc_aot_synth224_logits_lib)
+target_include_directories(test_aot_two_libs PRIVATE ${MNCC_AOT_DIR}/synth224_probs ${MNCC_AOT_DIR}/synth224_logits)
+target_link_libraries(test_aot_two_libs PRIVATE ${MNCC_AOT_DIR}/synth224_probs/libsynth224_probs.a
+  ${MNCC_AOT_DIR}/synth224_logits/libsynth224_logits.a GTest::gtest_main Threads::Threads ${CMAKE_DL_LIBS})
+gtest_discover_tests(test_aot_two_libs DISCOVERY_TIMEOUT 30)
