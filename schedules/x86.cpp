@@ -9,7 +9,11 @@ using namespace Halide;
 namespace {
 
 const KnobDecl kVectorWidth{"vector_width", 0, {0, 4, 8, 16}, "f32 lanes; 0 = the target's natural vector size"};
-const KnobDecl kRowsPerTask{"rows_per_task", 1, {1, 2, 4, 8}, "output rows per parallel task"};
+const KnobDecl kRowsPerTask{"rows_per_task", 1, {1, 2, 4, 8}, "output rows (row tiles) per parallel task"};
+const KnobDecl kParallel{"parallel", -1, {-1, 0, 1},
+                          "1: parallel loop over rows or channel tiles, 0: serial, -1: parallel when the "
+                          "layer's estimated one-thread time is at least 4 us"};
+constexpr double kParallelMinMicros = 4;
 const KnobDecl kCoOuter{"co_outer", -1, {-1, 0, 1},
                         "1: output-channel tiles outermost (parallel over them), 0: rows outermost, "
                         "-1: 1 when the weights exceed 256 KiB"};
@@ -21,8 +25,30 @@ int lanes(const Target& t, const Knobs& k, int extent) {
     return v;
 }
 
+// A parallel loop costs a fork and a join in Halide's thread pool (waking or
+// signalling the worker, claiming each task under one mutex): below a few
+// microseconds of work two threads are slower than one. Measured at 2 threads
+// (synth 0.25/128, per-layer minimum over 7 interleaved rounds, 2026-11-29):
+// depthwise layers of 1.1-1.7 us serial took 1.5-2.0 us in parallel, those of
+// 2-3 us broke even, and everything from 5 us up gained (pointwise 8x8x128
+// 17 us -> 13 us, FC 36 us -> 23 us). Many small tasks (one row each) balance
+// the threads better than a few large ones: 8 tasks of 14 rows made the first
+// conv of 1.0/224 take 0.22 ms instead of 0.14 ms, the worker joining late.
+// Estimated one-thread time: the larger of the layer's FMAs at 100 GFLOP/s and
+// its activations at 25 GB/s (synth layers measured 40-170 GFLOP/s and
+// 20-45 GB/s); unknown work (0) counts as large.
+double estimated_micros(const LayerFunc& L) {
+    if (L.mult_adds == 0 && L.io_bytes == 0) return 1e9;
+    return std::max(2.0 * double(L.mult_adds) / 1e5, double(L.io_bytes) / 2.5e4);
+}
+
+bool in_parallel(const LayerFunc& L, const Knobs& k) {
+    const int p = k.at("parallel");
+    return p == 1 || (p == -1 && estimated_micros(L) >= kParallelMinMicros);
+}
+
 void parallel_rows(LayerFunc& L, const Knobs& k) {
-    if (L.out_h > 1) L.output.parallel(L.y, std::min(k.at("rows_per_task"), L.out_h));
+    if (L.out_h > 1 && in_parallel(L, k)) L.output.parallel(L.y, std::min(k.at("rows_per_task"), L.out_h));
 }
 
 // Conv and pointwise: a register-blocked accumulator of (co_vectors x V) channels
@@ -81,7 +107,7 @@ void schedule_conv(LayerFunc& L, const Target& t, const Knobs& k) {
         .unroll(xi);
     if (co_outer) {
         L.output.reorder(ci, xi, xo, L.y, co);
-        if (L.out_c > tile_c) L.output.parallel(co);
+        if (L.out_c > tile_c && in_parallel(L, k)) L.output.parallel(co);
     } else {
         L.output.reorder(ci, xi, xo, co, L.y);
         parallel_rows(L, k);
@@ -91,6 +117,47 @@ void schedule_conv(LayerFunc& L, const Target& t, const Knobs& k) {
     for (int i = 0; i < L.r.dimensions(); ++i) order.push_back(L.r[i]);
     order.push_back(L.y);
     L.acc.update().reorder(order).vectorize(L.c, v).unroll(L.c).unroll(L.x);
+}
+
+// Pointwise over flat pixels (flat knob): per output-channel tile (the outer,
+// parallel loop) and band of rows, the band is computed into a stack buffer with
+// register tiles of co_vectors x x_block over p = x + y * width, then copied to
+// the output. Tiles no longer stop at row ends: 6-pixel tiles on a 7x7 map
+// compute 54 pixels for 49 instead of 84; on 14x14 (two bands of 7 rows) 204 for
+// 196 instead of 252. A band is the most rows dividing the height whose buffer
+// fits kFlatMaxBytes (32 KiB, of a 48 KiB L1 that two hyperthreads may share).
+// Measured (synth 1.0/224, AVX-512, per-layer medians over 9-15 interleaved
+// rounds against row tiles, 2026-11-29, loaded machine): the 7x7 layers (whole
+// map in one band) 10-17% faster at 1 thread (Conv2d_13_pointwise fastest round
+// 0.83 -> 0.72 ms: 143 GFLOP/s of useful FMAs, 157 counting the tile overlap,
+// 78-86% of the measured 183 GFLOP/s peak) and 3-16% at 2 threads; the network
+// 2.3% faster at 1 thread (paired median of 15 rounds), 3% at 2 threads. The
+// 14x14 layers were within noise at 1 thread (-1..+3%) and up to 5%
+// slower at 2 threads with bands of 7 rows, so the default applies flat only
+// where the whole map fits one band (7x7); the knob offers it everywhere.
+constexpr int64_t kFlatMaxBytes = 32 * 1024;
+
+void schedule_pointwise_flat(LayerFunc& L, const Target& t, const Knobs& k) {
+    const int v = lanes(t, k, L.out_c), cv = k.at("co_vectors"), tile_c = v * cv;
+    int band = L.out_h;
+    while (band > 1 && (L.out_h % band != 0 || int64_t(tile_c) * band * L.out_w * 4 > kFlatMaxBytes)) --band;
+    const int tile_x = std::clamp(std::min(k.at("x_block"), (vector_registers(t) - 1) / cv - 1), 1, band * L.out_w);
+    Var co("co"), ci("ci"), yo("yo"), yi("yi"), po("po"), pi("pi");
+    L.output.split(L.c, co, ci, tile_c)
+        .split(L.y, yo, yi, band)
+        .reorder(ci, L.x, yi, yo, co)
+        .vectorize(ci, v)
+        .unroll(ci);
+    if (L.out_c > tile_c && in_parallel(L, k)) L.output.parallel(co);
+    L.flat.compute_at(L.output, yo)
+        .store_in(MemoryType::Stack)
+        .split(L.p, po, pi, tile_x, TailStrategy::ShiftInwards)
+        .reorder(L.c, pi, po)
+        .vectorize(L.c, v)
+        .unroll(L.c)
+        .unroll(pi);
+    L.acc.compute_at(L.flat, po).vectorize(L.c, v).unroll(L.c).unroll(L.p);
+    L.acc.update().reorder(L.c, L.p, L.r.x).vectorize(L.c, v).unroll(L.c).unroll(L.p);
 }
 
 // Pointwise: as conv, on weights packed at compile time into the register tile's
@@ -123,8 +190,17 @@ void schedule_pointwise(LayerFunc& L, const Target& t, const Knobs& k) {
         if (best_g > 0) cv = best_cv, kk["x_block"] = best_g;
     }
     kk["co_vectors"] = cv;
-    if (L.out_c % (v * cv) == 0) pack_pointwise_weights(L, v * cv);
-    schedule_conv(L, t, kk);
+    const int tile_c = v * cv;
+    const bool packed = L.out_c % tile_c == 0;
+    const bool co_outer = k.at("co_outer") == 1 || (k.at("co_outer") == -1 && weight_bytes(L) > 256 * 1024);
+    const bool flat_fits = int64_t(tile_c) * L.out_w * 4 <= kFlatMaxBytes && L.out_w * L.out_h > 1;
+    const bool whole_map = int64_t(tile_c) * L.out_w * L.out_h * 4 <= kFlatMaxBytes;
+    const bool flat = packed && flat_fits && (k.at("flat") == 1 || (k.at("flat") == -1 && co_outer && whole_map));
+    if (packed) pack_pointwise_weights(L, tile_c, flat);
+    if (flat)
+        schedule_pointwise_flat(L, t, kk);
+    else
+        schedule_conv(L, t, kk);
 }
 
 // Depthwise: (c_vectors x V) channels by x_block pixels by y_block rows per tile,
@@ -151,7 +227,8 @@ void schedule_depthwise(LayerFunc& L, const Target& t, const Knobs& k) {
         // the unrolled tile loads each shared input row once (LLVM merges the loads).
         Var yo("yo"), yi("yi");
         L.output.split(L.y, yo, yi, tile_y, TailStrategy::ShiftInwards).reorder(ci, xi, yi, co, xo, yo).unroll(yi);
-        if (L.out_h > tile_y) L.output.parallel(yo);
+        const int row_tiles = (L.out_h + tile_y - 1) / tile_y;
+        if (row_tiles > 1 && in_parallel(L, k)) L.output.parallel(yo, std::min(k.at("rows_per_task"), row_tiles));
     } else {
         parallel_rows(L, k);
     }
@@ -168,7 +245,7 @@ void schedule_fc(LayerFunc& L, const Target& t, const Knobs& k) {
     const int tile_c = v * std::clamp(k.at("co_vectors"), 1, L.out_c / v);
     Var co("co"), ci("ci");
     L.output.split(L.c, co, ci, tile_c, TailStrategy::ShiftInwards).vectorize(ci, v).unroll(ci);
-    if (L.out_c > tile_c) L.output.parallel(co);
+    if (L.out_c > tile_c && in_parallel(L, k)) L.output.parallel(co);
     L.acc.compute_at(L.output, co).vectorize(L.c, v).unroll(L.c);
     L.acc.update().reorder(L.c, L.r.x).vectorize(L.c, v).unroll(L.c);
 }
@@ -199,7 +276,7 @@ const std::vector<KnobDecl>& x86_knob_space(KernelKind k) {
         kVectorWidth,
         {"co_vectors", 2, {1, 2, 3, 4}, "output-channel vectors per accumulator tile"},
         {"x_block", 4, {1, 2, 4, 6, 8}, "output pixels per accumulator tile"},
-        kRowsPerTask, kCoOuter};
+        kRowsPerTask, kCoOuter, kParallel};
     static const std::vector<KnobDecl> pointwise{
         kVectorWidth,
         {"co_vectors", 0, {0, 1, 2, 3, 4}, "output-channel vectors per accumulator tile; 0 = by register file"},
@@ -207,16 +284,22 @@ const std::vector<KnobDecl>& x86_knob_space(KernelKind k) {
         kRowsPerTask, kCoOuter,
         {"row_fit", 0, {0, 1, 2},
          "1: let the tile grow to a divisor of the row without a spare broadcast register; "
-         "2: the cv x g tile with g dividing the row and the most accumulators"}};
+         "2: the cv x g tile with g dividing the row and the most accumulators"},
+        {"flat", -1, {-1, 0, 1},
+         "1: register tiles over bands of rows as one pixel dimension, one channel tile at a time "
+         "(when a row of the tile fits 32 KiB), 0: tiles within rows, -1: 1 with co tiles outermost "
+         "when the tile's whole map fits 32 KiB (7x7 maps)"},
+        kParallel};
     static const std::vector<KnobDecl> depthwise{
         kVectorWidth,
         {"c_vectors", 1, {1, 2, 4}, "channel vectors per tile"},
         {"x_block", 4, {1, 2, 4, 8}, "output pixels per tile"},
         {"y_block", 2, {1, 2, 4}, "output rows per tile (unrolled; overlapping windows share loads)"},
-        kRowsPerTask};
-    static const std::vector<KnobDecl> pool{kVectorWidth, kRowsPerTask};
+        kRowsPerTask, kParallel};
+    static const std::vector<KnobDecl> pool{kVectorWidth, kRowsPerTask, kParallel};
     static const std::vector<KnobDecl> fc{
-        kVectorWidth, {"co_vectors", 4, {1, 2, 4, 8}, "output vectors per accumulator tile and task"}};
+        kVectorWidth, {"co_vectors", 4, {1, 2, 4, 8}, "output vectors per accumulator tile and task"},
+        kParallel};
     static const std::vector<KnobDecl> softmax{kVectorWidth};
     switch (k) {
         case KernelKind::Conv: return conv;

@@ -2,7 +2,8 @@
 // (compiler/lower/layers.h).
 //
 // Every schedule vectorises over channels (c is innermost in memory), runs rows
-// in parallel, and parallelises only pure dimensions: each output value is
+// or output-channel tiles in parallel unless the layer is a few microseconds of
+// work (the parallel knob), and parallelises only pure dimensions: each output value is
 // computed by one fixed sequence of operations whatever the thread count, so
 // results are bit-identical for 1 and N threads. Intermediates are small
 // constant-size tiles computed inside the output's loops (stack or registers),

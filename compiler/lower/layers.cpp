@@ -258,10 +258,12 @@ LayerFunc lower_layer(const Graph& g, const Node& n, const std::string& fn_name)
         fix_shape(L.output.output_buffer(), {L.out_c, L.out_w, L.out_h});
     else
         fix_shape(L.output.output_buffer(), {L.out_c});
+    L.mult_adds = node_mult_adds(g, n);
+    L.io_bytes = (num_elements(data_input(g, n).shape) + num_elements(n.shape)) * 4;
     return L;
 }
 
-void pack_pointwise_weights(LayerFunc& L, int tile) {
+void pack_pointwise_weights(LayerFunc& L, int tile, bool flat_pixels) {
     const int co = L.weights.dim(0).extent(), ci = L.weights.dim(1).extent();
     if (L.kind != KernelKind::Pointwise || tile < 1 || co % tile != 0)
         throw Error("pack_pointwise_weights: " + L.fn_name + " cannot be packed in tiles of " + std::to_string(tile));
@@ -269,13 +271,22 @@ void pack_pointwise_weights(LayerFunc& L, int tile) {
     for (int o = 0; o < co / tile; ++o)
         for (int i = 0; i < ci; ++i)
             for (int t = 0; t < tile; ++t) wp(t, i, o) = L.weights(o * tile + t, i);
-    Var c = L.c, x = L.x, y = L.y;
+    Var c = L.c, x = L.x, y = L.y, p = L.p;
     L.r = RDom(0, ci, "r");
     L.acc = Func(L.fn_name + "_acc");
-    L.acc(c, x, y) = L.bias(c);
-    L.acc(c, x, y) += L.input(L.r, x, y) * wp(c % tile, L.r, c / tile);
     L.output = Func(L.fn_name);
-    L.output(c, x, y) = activate(L.acc(c, x, y), L.activation);
+    if (flat_pixels) {
+        const int w = L.out_w;
+        L.acc(c, p) = L.bias(c);
+        L.acc(c, p) += L.input(L.r, p % w, p / w) * wp(c % tile, L.r, c / tile);
+        L.flat = Func(L.fn_name + "_flat");
+        L.flat(c, p) = activate(L.acc(c, p), L.activation);
+        L.output(c, x, y) = L.flat(c, x + y * w);
+    } else {
+        L.acc(c, x, y) = L.bias(c);
+        L.acc(c, x, y) += L.input(L.r, x, y) * wp(c % tile, L.r, c / tile);
+        L.output(c, x, y) = activate(L.acc(c, x, y), L.activation);
+    }
     fix_shape(L.output.output_buffer(), {L.out_c, L.out_w, L.out_h});
 }
 

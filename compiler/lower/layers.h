@@ -34,6 +34,13 @@ struct LayerFunc {
     // Pointwise only: what pack_pointwise_weights rebuilds the layer from.
     Halide::Buffer<float> weights, bias;   // (co, ci), (co)
     Activation activation = Activation::None;
+    // Float layers: the work a schedule sizes its parallelism by (0 when unknown).
+    int64_t mult_adds = 0;
+    int64_t io_bytes = 0;         // input plus output activations
+    // Pointwise with flat pixels (pack_pointwise_weights): acc and flat are (c, p),
+    // p = x + y * out_w, and output(c, x, y) copies flat.
+    Halide::Func flat;
+    Halide::Var p{"p"};
 };
 
 // Kernel function name: <model>_f32_<kind><kxk>s<stride>_<index>.
@@ -47,6 +54,8 @@ LayerFunc lower_layer(const Graph& g, const Node& n, const std::string& fn_name)
 // repacked at compile time as [co / tile][ci][tile]: the weights of one input
 // channel for one register tile of `tile` output channels are one contiguous
 // run, and the reduction walks them sequentially. Requires out_c % tile == 0.
-void pack_pointwise_weights(LayerFunc& L, int tile);
+// flat_pixels: compute over the map's pixels as one dimension (acc, flat),
+// so register tiles of pixels do not stop at row ends.
+void pack_pointwise_weights(LayerFunc& L, int tile, bool flat_pixels);
 
 }  // namespace mncc

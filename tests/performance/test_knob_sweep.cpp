@@ -3,8 +3,14 @@
 // compared with the reference interpreter's output of that layer within 1e-5.
 // Sampled by default (config i takes choice i mod |choices| of every knob, so
 // each value appears at least once); MNCC_FULL_SWEEP=1 runs the whole
-// cartesian product (the performance_full_sweep target).
+// cartesian product (the performance_full_sweep target). Then the pointwise
+// flat-pixel schedule on channel counts it applies to, and the parallel policy.
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -82,6 +88,130 @@ TEST(KnobSweep, EveryKnobValueMatchesTheReference) {
         }
     }
     EXPECT_GT(checked, 20);
+}
+
+// Input [1,h,w,cin] -> pointwise layers with `couts` output channels (ReLU6).
+Graph pointwise_net(int h, int w, int cin, const std::vector<int>& couts) {
+    Graph g;
+    g.source_file = "pointwise_net";
+    Node& in = g.add(Op::Input, "input");
+    in.shape = {1, h, w, cin};
+    g.input = in.id;
+    int prev = in.id;
+    uint64_t s = 7;
+    auto rnd = [&](float scale) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        return scale * (static_cast<float>((s >> 40) & 0xffffff) / 8388608.0f - 1.0f);
+    };
+    for (int cout : couts) {
+        const int ci = static_cast<int>(g.node(prev).shape[3]);
+        Node& n = g.add(Op::Conv2D, "pw" + std::to_string(cout));
+        n.inputs = {prev};
+        n.kernel_h = n.kernel_w = n.stride_h = n.stride_w = 1;
+        n.shape = {1, h, w, cout};
+        n.activation = Activation::Relu6;
+        n.weights.shape = {1, 1, ci, cout};
+        for (int i = 0; i < ci * cout; ++i) n.weights.data.push_back(rnd(0.5f));
+        n.bias.shape = {cout};
+        for (int i = 0; i < cout; ++i) n.bias.data.push_back(rnd(0.5f));
+        prev = n.id;
+    }
+    g.output = prev;
+    return g;
+}
+
+// flat 0, then flat 1 with every x_block and co_vectors value (paired; all
+// combinations with MNCC_FULL_SWEEP), with each vector width, parallel on and off.
+std::vector<Knobs> flat_configs() {
+    std::vector<Knobs> r;
+    Knobs k = x86_default_knobs(KernelKind::Pointwise);
+    k["flat"] = 0;
+    r.push_back(k);
+    const std::vector<int> xbs{1, 2, 4, 6, 8}, cvs{0, 1, 2, 3, 4};
+    for (size_t i = 0; i < xbs.size(); ++i)
+        for (size_t j = 0; j < cvs.size(); ++j) {
+            if (!std::getenv("MNCC_FULL_SWEEP") && i != j) continue;
+            k["flat"] = 1, k["x_block"] = xbs[i], k["co_vectors"] = cvs[j], k["parallel"] = int(i % 2);
+            k["vector_width"] = std::vector<int>{0, 4, 8, 16}[(i + j) % 4];
+            r.push_back(k);
+        }
+    return r;
+}
+
+// 32 -> 48 -> 64 channels on a 7x5 map pack into 16-lane tiles; 6-pixel tiles do
+// not divide the 35-pixel map (the last tile overlaps the one before). 16 -> 64
+// on 13x14: a 64-channel tile's map exceeds kFlatMaxBytes, so two bands of 7 rows.
+TEST(KnobSweep, FlatPixelPointwiseMatchesTheReference) {
+    const Halide::Target host = Halide::get_jit_target_from_environment();
+    int flat_checked = 0, layers = 0;
+    for (const Graph& g : {pointwise_net(7, 5, 32, {48, 64}), pointwise_net(14, 13, 16, {64})}) {
+        const Shape& s0 = g.node(g.input).shape;
+        std::vector<float> input(static_cast<size_t>(num_elements(s0)));
+        for (size_t i = 0; i < input.size(); ++i) input[i] = float((i * 7919) % 2001) / 1000.0f - 1.0f;
+        for (int id : g.topo_order()) {
+            const Node& n = g.node(id);
+            if (n.op != Op::Conv2D) continue;
+            Graph gi = g, go = g;
+            gi.output = n.inputs[0];
+            go.output = id;
+            const std::vector<float> in = gi.output == g.input ? input : run_reference(gi, input);
+            const std::vector<float> want = run_reference(go, input);
+            ++layers;
+            for (const Knobs& k : flat_configs()) {
+                const int flat = k.at("flat");
+                LayerFunc L = lower_layer(g, n, "f" + std::to_string(id));
+                apply_x86_schedule(L, host, k);
+                EXPECT_EQ(L.flat.defined(), flat == 1) << n.name << " " << describe(k);
+                flat_checked += L.flat.defined();
+                const Shape& is = g.node(n.inputs[0]).shape;
+                Halide::Buffer<float> bin{int(is[3]), int(is[2]), int(is[1])};
+                std::copy(in.begin(), in.end(), bin.data());
+                L.input.set(bin);
+                Halide::Buffer<float> out(L.out_c, L.out_w, L.out_h);
+                L.output.realize(out, host);
+                for (size_t i = 0; i < want.size(); ++i)
+                    ASSERT_NEAR(out.data()[i], want[i], 1e-5) << n.name << " " << describe(k) << " element " << i;
+            }
+        }
+    }
+    EXPECT_EQ(flat_checked, layers * (static_cast<int>(flat_configs().size()) - 1));
+    EXPECT_EQ(layers, 3);
+}
+
+// Whether the lowered pipeline of `L` has a parallel loop.
+bool has_parallel_loop(LayerFunc& L, const Halide::Target& t) {
+    char tmpl[] = "/tmp/mncc_stmt_XXXXXX";
+    const int fd = mkstemp(tmpl);
+    if (fd < 0) return false;
+    close(fd);
+    L.output.compile_to_lowered_stmt(tmpl, {L.input}, Halide::Text, t);
+    std::stringstream text;
+    text << std::ifstream(tmpl).rdbuf();
+    std::remove(tmpl);
+    return text.str().find("halide_do_par_for") != std::string::npos;
+}
+
+// The default parallel policy: layers of a few microseconds run serially (a
+// fork/join costs more), large ones in parallel; the knob forces either.
+TEST(ParallelPolicy, TinyLayersRunSeriallyLargeOnesInParallel) {
+    const Halide::Target host = Halide::get_jit_target_from_environment().with_feature(Halide::Target::NoRuntime);
+    const Graph g = make_hand_net();
+    for (int id : g.topo_order()) {
+        const Node& n = g.node(id);
+        if (n.op != Op::Conv2D && n.op != Op::DepthwiseConv2D) continue;
+        for (int p : {-1, 0, 1}) {
+            LayerFunc L = lower_layer(g, n, "t" + std::to_string(id));
+            Knobs k = x86_default_knobs(L.kind);
+            k["parallel"] = p;
+            apply_x86_schedule(L, host, k);
+            EXPECT_EQ(has_parallel_loop(L, host), p == 1) << n.name << " parallel=" << p;
+        }
+    }
+    // 56x56, 128 -> 128 channels: 25.7 M mult-adds, about 0.2 ms.
+    const Graph big = pointwise_net(56, 56, 128, {128});
+    LayerFunc L = lower_layer(big, big.node(big.output), "big");
+    apply_x86_schedule(L, host, x86_default_knobs(L.kind));
+    EXPECT_TRUE(has_parallel_loop(L, host));
 }
 
 }  // namespace
