@@ -1,8 +1,10 @@
 // CPU schedules for the quantized layers (compiler/lower/layers_q.h), for x86-64
 // and arm64 alike: int32 lanes of the target's natural vector width over output
 // channels, rows in parallel, accumulator tiles computed per (channel tile, x
-// tile) in registers. Only pure dimensions are parallel or vectorised: integer
-// results are exact whatever the schedule, target or thread count.
+// tile) in registers; in the dot-product forms the 4 taps of r.x reduce inside
+// each lane (vpdpbusd, vpmaddwd, sdot). Only pure dimensions are parallel or
+// vectorised, and the reductions are exact: integer results are the same
+// whatever the schedule, target or thread count.
 #pragma once
 
 #include <Halide.h>

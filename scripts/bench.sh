@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Performance snapshot: `mncc bench` on synthetic MobileNet v1 1.0/224 and
-# 0.25/128 at 1 and 2 threads, the peers (XNNPACK, ONNX Runtime) from
+# 0.25/128, float and int8 (`mncc synth --quantize int8`: int8 activations,
+# per-channel int8 weights), at 1 and 2 threads, the peers (XNNPACK, ONNX Runtime) from
 # ../shared/peers/run.sh --quick when their packages are installed, and a
-# ratio table. Timing only: nothing here is a test.
+# ratio table (float rows against the peers' f32 variants, int8 rows against
+# XNNPACK qs8-subgraph and ONNX Runtime u8s8-qlinear). Timing only: nothing here is a test.
 #   scripts/bench.sh [--runs N] [--build DIR] [--no-peers]
 # Each configuration runs in its own process; the two models alternate
 # (interleaved) over --rounds rounds and the table shows the median of the
@@ -27,15 +29,18 @@ trap 'rm -rf "$work"' EXIT
 
 echo "# mncc bench  $(date -u +%Y-%m-%dT%H:%MZ)  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')  $(nproc) cores"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-models="1.0:224 0.25:128"
+# alpha:resolution:type; the files are synth_<alpha>_<resolution>_<type>.{pb,tflite}.
+models="1.0:224:f32 0.25:128:f32 1.0:224:int8 0.25:128:int8"
+file() { local a r q; IFS=: read -r a r q <<< "$1"; [ "$q" = f32 ] && echo "$work/synth_${a}_${r}_f32.pb" || echo "$work/synth_${a}_${r}_${q}.tflite"; }
 for m in $models; do
-  "$mncc" synth --alpha "${m%%:*}" --resolution "${m##*:}" -o "$work/synth_${m%%:*}_${m##*:}.pb"
+  IFS=: read -r a r q <<< "$m"
+  if [ "$q" = f32 ]; then "$mncc" synth --alpha "$a" --resolution "$r" -o "$(file "$m")"
+  else "$mncc" synth --alpha "$a" --resolution "$r" --quantize "$q" -o "$(file "$m")"; fi
 done
 for r in $(seq 1 "$rounds"); do
   for t in 1 2; do
     for m in $models; do
-      f="$work/synth_${m%%:*}_${m##*:}.pb"
-      "$mncc" bench "$f" --target=host --threads "$t" --runs "$runs" --json > "$work/r${r}_t${t}_${m%%:*}_${m##*:}.json"
+      "$mncc" bench "$(file "$m")" --target=host --threads "$t" --runs "$runs" --json > "$work/r${r}_t${t}_${m//:/_}.json"
     done
   done
 done
@@ -53,22 +58,26 @@ work, rounds = sys.argv[1], int(sys.argv[2])
 peers = {}
 p = os.path.join(work, "peers.md")
 if os.path.exists(p):
-    # Rows "| engine | variant | model | thr | median ms | min | max | p10 | p90 | n | CPU ms | ...": f32 only.
+    # Rows "| engine | variant | model | thr | median ms | min | max | p10 | p90 | n | CPU ms | ...":
+    # f32 variants for the float rows, qs8 (XNNPACK) and u8s8 (ONNX Runtime) for the int8 ones.
     for line in open(p):
         c = [x.strip() for x in line.strip().strip("|").split("|")]
-        if len(c) >= 11 and c[1].startswith("f32") and re.fullmatch(r"[0-9.]+x[0-9]+", c[2]):
-            peers.setdefault((c[2], int(c[3])), []).append((c[0] + " " + c[1], float(c[4]), float(c[10])))
+        if len(c) >= 11 and re.fullmatch(r"[0-9.]+x[0-9]+", c[2]):
+            q = "f32" if c[1].startswith("f32") else "int8" if c[1].startswith(("qs8", "u8s8")) else None
+            if q:
+                peers.setdefault((c[2], int(c[3]), q), []).append((c[0] + " " + c[1], float(c[4]), float(c[10])))
 print()
-print("| model | threads | mncc median ms | CPU ms | min ms | GFLOP/s | % of FMA peak | peer: median ms, CPU ms (mncc/peer wall, CPU) |")
+print("| model | threads | mncc median ms | CPU ms | min ms | GFLOP/s (int8: GOP/s) | % of FMA peak | peer: median ms, CPU ms (mncc/peer wall, CPU) |")
 print("|---|---|---|---|---|---|---|---|")
-for m in ("1.0:224", "0.25:128"):
+for m in ("1.0:224:f32", "0.25:128:f32", "1.0:224:int8", "0.25:128:int8"):
+    a, res, q = m.split(":")
     for t in (1, 2):
         rs = [json.load(open(os.path.join(work, f"r{r}_t{t}_{m.replace(':', '_')}.json"))) for r in range(1, rounds + 1)]
         med = statistics.median(r["median_ms"] for r in rs)
         cpu = statistics.median(r["cpu_median_ms"] for r in rs)
-        key = ({"1.0:224": "1.00x224", "0.25:128": "0.25x128"}[m], t)
+        key = (f"{float(a):.2f}x{res}", t, q)
         pe = "; ".join(f"{n} {v:.2f}, {pc:.2f} ({med / v:.2f}x, {cpu / pc:.2f}x)" for n, v, pc in peers.get(key, [])) or "-"
-        print(f"| {m.replace(':', '/')} | {t} | {med:.3f} | {cpu:.3f} | "
+        print(f"| {a}/{res}{' int8' if q == 'int8' else ''} | {t} | {med:.3f} | {cpu:.3f} | "
               f"{min(r['min_ms'] for r in rs):.3f} | {statistics.median(r['gflops'] for r in rs):.1f} | "
               f"{statistics.median(r['percent_of_peak'] for r in rs):.1f} | {pe} |")
 PY

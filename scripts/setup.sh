@@ -15,6 +15,7 @@ packages=(
   libclang-14-dev              # codegen checks on the emitted header and glue
   clang-14 libclang-rt-14-dev  # libFuzzer build (scripts/fuzz.sh)
   g++-aarch64-linux-gnu qemu-user  # --target=arm64: cross glue compiler/archiver, tests under qemu-aarch64
+  llvm-14 lld-14               # --target=hexagon: llvm-ar-14 (with clang-14), lld and llvm-objdump-14 for the tests under qemu-hexagon
 )
 
 missing=()

@@ -23,14 +23,10 @@ set(MNCC_QUANT_TARGET_x86_64_avx512_vnni x86-64-avx512-vnni)
 set(MNCC_QUANT_TARGET_arm64 arm64)
 set(MNCC_QUANT_TARGET_arm64_dotprod arm64-dotprod)
 
-# One model at input size `size`: the reference results, then one library and
-# check app per target in `targets` (host, x86-64-avx2, arm64, ...).
-function (mncc_quant_model key size)
-  set(model ${MNCC_SHARED_DIR}/models/mobilenet_v1_${key}_quant.tflite)
-  if (NOT EXISTS ${model})
-    return ()
-  endif ()
-  string(REPLACE "." "" tag ${key})
+# One model file at input size `size` (its libraries are named mq<tag>_<target>):
+# the reference results, then one library and check app per target in ARGN
+# (host, x86-64-avx2, arm64, ...); `tsv` is the expected-scores table or "-".
+function (mncc_quant_check tag model size tsv)
   set(ref ${MNCC_QUANT_DIR}/ref_${tag})
   set(ref_outputs ${ref}/logits_offset.txt)
   foreach (photo ${MNCC_QUANT_PHOTOS})
@@ -41,8 +37,7 @@ function (mncc_quant_model key size)
     COMMAND quant_reference ${model} ${size} ${MNCC_QUANT_PPM} ${MNCC_QUANT_PHOTO_LIST} ${ref}
     DEPENDS quant_reference ${model} VERBATIM)
   add_custom_target(mncc_quant_ref_${tag} ALL DEPENDS ${ref_outputs})
-  set(args ${size} ${MNCC_QUANT_PPM} ${MNCC_QUANT_PHOTO_LIST} ${ref}
-           ${MNCC_SHARED_DIR}/models/expected/mobilenet_v1_${key}_quant.tsv)
+  set(args ${size} ${MNCC_QUANT_PPM} ${MNCC_QUANT_PHOTO_LIST} ${ref} ${tsv})
   foreach (target ${ARGN})
     string(REPLACE "-" "_" t ${target})
     set(name mq${tag}_${t})
@@ -51,7 +46,7 @@ function (mncc_quant_model key size)
     add_custom_command(OUTPUT ${dir}/lib${name}.a ${dir}/${name}.h
       COMMAND mncc compile ${model} --target=${MNCC_QUANT_TARGET_${t}} --name ${name} -o ${dir}
       DEPENDS mncc ${model}
-      COMMENT "mncc: compiling the quantized ${key} model for ${target}" VERBATIM)
+      COMMENT "mncc: compiling the quantized ${tag} model for ${target}" VERBATIM)
     add_custom_target(mncc_quant_${name}_lib DEPENDS ${dir}/lib${name}.a)
     if (target MATCHES "^arm64")
       if (NOT (MNCC_QUANT_AARCH64_CXX AND MNCC_QUANT_QEMU_AARCH64))
@@ -87,8 +82,29 @@ function (mncc_quant_model key size)
   endforeach ()
 endfunction ()
 
+# A ../shared uint8 model (mobilenet_v1_<key>_quant.tflite) and its expected scores.
+function (mncc_quant_model key size)
+  set(model ${MNCC_SHARED_DIR}/models/mobilenet_v1_${key}_quant.tflite)
+  if (EXISTS ${model})
+    string(REPLACE "." "" tag ${key})
+    mncc_quant_check(${tag} ${model} ${size} ${MNCC_SHARED_DIR}/models/expected/mobilenet_v1_${key}_quant.tsv ${ARGN})
+  endif ()
+endfunction ()
+
 mncc_quant_model(0.25_128 128 host x86-64-avx2 x86-64-avx512-vnni arm64 arm64-dotprod)
 mncc_quant_model(0.5_160 160 host)
+
+# `mncc synth --quantize int8` 0.25/128 (int8 activations, per-channel int8
+# weights: what no ../shared model covers), written at build time; the same
+# photos, no expected scores.
+if (EXISTS ${MNCC_QUANT_PPM})
+  set(synth_i8 ${MNCC_QUANT_DIR}/synth_int8_025_128.tflite)
+  add_custom_command(OUTPUT ${synth_i8}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${MNCC_QUANT_DIR}
+    COMMAND mncc synth --alpha 0.25 --resolution 128 --quantize int8 -o ${synth_i8}
+    DEPENDS mncc COMMENT "mncc synth: int8 0.25/128" VERBATIM)
+  mncc_quant_check(si8_025_128 ${synth_i8} 128 - host x86-64-avx2 x86-64-avx512-vnni arm64-dotprod)
+endif ()
 
 # The lowering itself, layer by layer through Halide's JIT (no ../shared needed).
 add_executable(test_lower_q quant/test_lower_q.cpp)

@@ -72,14 +72,14 @@ if (EXISTS ${MNCC_TARGETS_MODEL})
   add_test(NAME test_targets_error_unknown_target
            COMMAND mncc compile ${MNCC_TARGETS_MODEL} --target=riscv -o ${MNCC_TARGETS_DIR}/never)
   set_tests_properties(test_targets_error_unknown_target PROPERTIES PASS_REGULAR_EXPRESSION
-    "unknown target 'riscv' \\(known: host, x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni, arm64, arm64-dotprod, halide:<target string>; see mncc targets\\)")
+    "unknown target 'riscv' \\(known: host, x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni, arm64, arm64-dotprod, hexagon, halide:<target string>; see mncc targets\\)")
   add_test(NAME test_targets_error_unsupported_target
            COMMAND mncc compile ${MNCC_TARGETS_MODEL} --target=halide:arm-32-linux -o ${MNCC_TARGETS_DIR}/never)
   set_tests_properties(test_targets_error_unsupported_target PROPERTIES PASS_REGULAR_EXPRESSION
     "target 'halide:arm-32-linux' is not supported yet")
   add_test(NAME test_targets_list COMMAND mncc targets)
   set_tests_properties(test_targets_list PROPERTIES PASS_REGULAR_EXPRESSION
-    "x86-64-avx2 .*halide target: x86-64-linux-sse41-avx-f16c-fma-avx2\n.*x86-64-avx512 .*halide target: x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake\n.*x86-64-avx512-vnni .*halide target: [^\n]*-avx512_sapphirerapids\n.*arm64 +AArch64 Linux with NEON.*halide target: arm-64-linux\n.*g\\+\\+-aarch64-linux-gnu.*arm64-dotprod .*halide target: arm-64-linux-arm_dot_prod\n")
+    "x86-64-avx2 .*halide target: x86-64-linux-sse41-avx-f16c-fma-avx2\n.*x86-64-avx512 .*halide target: x86-64-linux-sse41-avx-f16c-fma-avx2-avx512-avx512_skylake\n.*x86-64-avx512-vnni .*halide target: [^\n]*-avx512_sapphirerapids\n.*arm64 +AArch64 Linux with NEON.*halide target: arm-64-linux\n.*g\\+\\+-aarch64-linux-gnu.*arm64-dotprod .*halide target: arm-64-linux-arm_dot_prod\n.*hexagon .*halide target: hexagon-32-noos-hvx_128-hvx_v66\n.*clang-14 llvm-14")
 
   # arm64: cross-built, linked statically, run under qemu-aarch64.
   find_program(MNCC_AARCH64_CXX aarch64-linux-gnu-g++)

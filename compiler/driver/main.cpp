@@ -152,8 +152,9 @@ const char* kCompileHelp =
     "DIR/NAME.cpp (the emitted glue) and DIR/NAME.json (manifest). DIR is written\n"
     "atomically: nothing is left there if compilation fails.\n"
     "  --target TARGET   host (default), x86-64-avx2, x86-64-avx512, x86-64-avx512-vnni,\n"
-    "                    arm64, arm64-dotprod, halide:<target string>\n"
-    "                    (x86-64 Linux, arm-64 Linux/Android; see mncc targets)\n"
+    "                    arm64, arm64-dotprod, hexagon (quantized models only),\n"
+    "                    halide:<target string>\n"
+    "                    (x86-64 Linux, arm-64 Linux/Android, Hexagon HVX; see mncc targets)\n"
     "  --name NAME       C identifier prefix for the API (default mobilenet)\n"
     "  --schedule FILE   a tuned schedule file\n"
     "  --cxx, --ar       compiler and archiver for the emitted glue (default: the target's,\n"
@@ -168,14 +169,16 @@ const char* kTargetsHelp =
     "archiver each uses by default, and whether they are installed here.\n";
 
 const char* kSynthHelp =
-    "usage: mncc synth [--alpha A] [--resolution R] [--classes N] [--seed S] -o FILE\n"
+    "usage: mncc synth [--alpha A] [--resolution R] [--classes N] [--seed S] [--quantize T] -o FILE\n"
     "\n"
     "Writes a MobileNet v1 frozen GraphDef in TF-slim's style (same op set and names as\n"
     "TensorFlow's released graphs) with deterministic random weights.\n"
     "  --alpha A        width multiplier (default 1.0); depth = max(int(c*A), 8)\n"
     "  --resolution R   input height and width (default 224)\n"
     "  --classes N      output classes (default 1001)\n"
-    "  --seed S         random seed (default 1)\n";
+    "  --seed S         random seed (default 1)\n"
+    "  --quantize T     uint8 or int8: a quantized TFLite file instead (uint8: per-tensor uint8\n"
+    "                   weights; int8: int8 activations, symmetric per-channel int8 weights)\n";
 
 bool wants_help(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) {
@@ -270,7 +273,14 @@ int cmd_synth(const Args& args) {
     so.resolution = args.integer("resolution", 224, 32, 4096);
     so.classes = args.integer("classes", 1001, 1, 100000);
     so.seed = static_cast<uint64_t>(args.number("seed", 1));
-    mncc::write_file_atomic(args.get("o"), mncc::synth_tf_graphdef(so), "synth");
+    const std::string q = args.get("quantize", "");
+    if (q.empty()) {
+        mncc::write_file_atomic(args.get("o"), mncc::synth_tf_graphdef(so), "synth");
+        return 0;
+    }
+    if (q != "uint8" && q != "int8") throw UsageError("--quantize must be uint8 or int8, not '" + q + "'");
+    so.quantize = q == "int8" ? mncc::SynthQuant::Int8 : mncc::SynthQuant::UInt8;
+    mncc::write_file_atomic(args.get("o"), mncc::synth_tflite_quantized(so), "synth");
     return 0;
 }
 
@@ -381,7 +391,7 @@ int main(int argc, char** argv) {
           {"target", "runner", "budget", "trials", "runs", "threads", "cache", "timeout", "min-gain", "cxx", "stop-after-layers",
            "input", "output", "dump-ir"},
           cmd_tune}},
-        {"synth", {kSynthHelp, {}, {"alpha", "resolution", "classes", "seed"}, cmd_synth}},
+        {"synth", {kSynthHelp, {}, {"alpha", "resolution", "classes", "seed", "quantize"}, cmd_synth}},
         {"targets", {kTargetsHelp, {}, {}, cmd_targets}},
     };
     if (argc < 2) {

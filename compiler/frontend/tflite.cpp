@@ -291,8 +291,11 @@ private:
         g_.input = n.id;
         if (n.dtype != DType::Float32) {
             if (n.dtype == DType::Int32) fail("int32 network input is not supported");
+            // RGB byte b becomes q = b for a uint8 input and q = b - 128 for an
+            // int8 one (TFLite's convention), i.e. real = (b - zp') * scale.
+            const double zp = double(n.quant.zero_point[0]) + (n.dtype == DType::Int8 ? 128.0 : 0.0);
             g_.preprocess.scale = n.quant.scale[0];
-            g_.preprocess.offset = float(-double(n.quant.zero_point[0]) * n.quant.scale[0]);
+            g_.preprocess.offset = float(-zp * n.quant.scale[0]);
         }
     }
 

@@ -110,39 +110,43 @@ Folded fold(const Graph& g, const Node& n, const Node& in, const Shape& want, co
     return f;
 }
 
-// Per-channel requantisation parameters, as in quant::layer_multipliers.
+// The requantisation multiplier and shift of output channel c, as in
+// quant::layer_multipliers: constants when every channel shares them (uint8
+// per-tensor weights), else per-channel int32 tables. Plus what bounds the
+// requantisation's input: |acc| = |bias + sum (x - x_zp) w'| <= |bias| +
+// max |x - x_zp| * sum |w'| over every channel, and the largest left shift.
 struct Requant {
-    Buffer<int32_t> mult, left, right;
+    Buffer<int32_t> mult, shift;
+    bool uniform = true;
+    int64_t max_abs_acc = 0;
+    int max_left = 0;
+    Expr multiplier(Expr c) const { return uniform ? Expr(mult(0)) : mult(std::move(c)); }
+    Expr shift_of(Expr c) const { return uniform ? Expr(shift(0)) : shift(std::move(c)); }
 };
 Requant requant_params(const Node& in, const Node& n, const std::string& name) {
     const std::vector<quant::Multiplier> m = quant::layer_multipliers(in, n);
     const int co = int(m.size());
-    Requant r{Buffer<int32_t>(co, name + "_m"), Buffer<int32_t>(co, name + "_l"), Buffer<int32_t>(co, name + "_r")};
+    Requant r{Buffer<int32_t>(co, name + "_m"), Buffer<int32_t>(co, name + "_s")};
     for (int c = 0; c < co; ++c) {
         r.mult(c) = m[size_t(c)].multiplier;
-        r.left(c) = std::max(m[size_t(c)].shift, 0);
-        r.right(c) = std::max(-m[size_t(c)].shift, 0);
+        r.shift(c) = m[size_t(c)].shift;
+        r.uniform = r.uniform && m[size_t(c)].multiplier == m[0].multiplier && m[size_t(c)].shift == m[0].shift;
+        r.max_left = std::max(r.max_left, m[size_t(c)].shift);
     }
+    const quant::Range x = quant::dtype_range(in.dtype);
+    const int64_t x_zp = in.quant.zero_point[0], dx = std::max(x_zp - x.lo, x.hi - x_zp);
+    std::vector<int64_t> sum(size_t(co), 0);   // (fold() has checked the shapes)
+    for (size_t i = 0; i < n.weights.qdata.size(); ++i)
+        sum[i % size_t(co)] += std::abs(int64_t(n.weights.qdata[i]) - n.weights.quant.zero_point_at(int64_t(i % size_t(co))));
+    for (int c = 0; c < co; ++c)
+        r.max_abs_acc = std::max(r.max_abs_acc, std::abs(int64_t(n.bias.qdata[size_t(c)])) + dx * sum[size_t(c)]);
     return r;
-}
-
-// TFLite's MultiplyByQuantizedMultiplier on int32 `x`, in exact int64 arithmetic.
-Expr multiply_by_quantized_multiplier(Expr x, Expr mult, Expr left, Expr right) {
-    const int64_t lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
-    Expr a = clamp(cast<int64_t>(x) << cast<int64_t>(left), Expr(lo), Expr(hi));
-    // Saturating rounding doubling high mul: (a*b + nudge) / 2^31, truncating toward zero.
-    Expr ab = a * cast<int64_t>(mult);
-    Expr v = ab + select(ab >= 0, Expr(int64_t(1) << 30), Expr(1 - (int64_t(1) << 30)));
-    Expr h = cast<int32_t>(select(v >= 0, v >> 31, -((-v) >> 31)));
-    // Rounding divide by 2^right, half away from zero.
-    Expr mask = cast<int32_t>((Expr(int64_t(1)) << cast<int64_t>(right)) - 1);
-    Expr threshold = (mask >> 1) + select(h < 0, 1, 0);
-    return (h >> right) + select((h & mask) > threshold, 1, 0);
 }
 
 Expr finish(Expr acc, const Requant& q, Expr c, const Node& n, Type out_t) {
     const quant::Range r = quant::activation_range(n.dtype, n.quant, n.activation);
-    Expr y = multiply_by_quantized_multiplier(acc, q.mult(c), q.left(c), q.right(c)) + n.quant.zero_point[0];
+    Expr y = multiply_by_quantized_multiplier(acc, q.multiplier(c), q.shift_of(c), q.max_abs_acc, q.max_left) +
+             n.quant.zero_point[0];
     return cast(out_t, clamp(y, r.lo, r.hi));
 }
 
@@ -161,9 +165,92 @@ bool is_pointwise(const Node& n) {
            n.pad_top == 0 && n.pad_bottom == 0 && n.pad_left == 0 && n.pad_right == 0;
 }
 
-void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+// Weighted layers as 4-wide 8-bit dot products (u8 x i8: x86 VNNI vpdpbusd, else
+// vpmaddwd pairs, HVX vrmpy; i8 x i8: arm64 sdot). The input channels are padded to C4 = a multiple of 4 (the
+// padding channels repeat the last one with w' = 0); the taps of an output are
+// read in the dot product's input type u_t as u = x - s_x (x ^ 0x80 when the
+// signedness differs, s_x = +-128), the weights as int8 w8 = w' - s_w(c)
+// (s_w = 128 - w_zp for uint8 weights, -w_zp for int8), so that
+//   sum x w' = sum u w8 + s_w(c) * sum u + s_x * sum w'
+// The last term folds into the bias; sum u is L.sum_f(x, y) (L.sum_f() for FC),
+// left undefined when every s_w is 0 (symmetric int8 weights). L.r = (4, C4 / 4,
+// kw, kh) for a window, (4, C4 / 4) for pointwise and FC: 4 consecutive channels
+// per dot product. Weights are packed
+// [kh][kw][C4 / 4][co][4]: one vector of output channels reads 4 * V bytes.
+// Returns false (nothing defined) when the folded bias would not fit int32.
+bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type u_t) {
+    const bool fc = n.op == Op::FullyConnected;
+    const int ci = fc ? flat(g, n, in_n.shape, "input") : nhwc(g, n, in_n.shape, "input").c;
+    const int co = fc ? flat(g, n, n.shape, "output") : nhwc(g, n, n.shape, "output").c;
+    const int kw = fc ? 1 : n.kernel_w, kh = fc ? 1 : n.kernel_h, cg = (ci + 3) / 4;
+    Folded f = fc ? fold(g, n, in_n, {ci, co}, {co, ci}) : fold(g, n, in_n, {kh, kw, ci, co}, {co, ci, kw, kh});
+    const int16_t* w = f.w.data();   // [ky][kx][ci][co]
+    const bool unsigned_w = n.weights.dtype == DType::UInt8;
+    const int s_x = in_n.dtype == (u_t.is_uint() ? DType::UInt8 : DType::Int8) ? 0 : (u_t.is_uint() ? -128 : 128);
+    Buffer<int8_t> wp({4, co, cg * kw * kh}, L.fn_name + "_wp");
+    Buffer<int32_t> bias(co, L.fn_name + "_bd"), s_w(co, L.fn_name + "_sw");
+    bool any_s_w = false;
+    for (int c = 0; c < co; ++c) {
+        s_w(c) = (unsigned_w ? 128 : 0) - n.weights.quant.zero_point_at(c);
+        any_s_w = any_s_w || s_w(c) != 0;
+        int64_t sum = 0;
+        for (int k = 0; k < kw * kh; ++k)
+            for (int i = 0; i < cg * 4; ++i) {
+                const int wv = i < ci ? w[(size_t(k) * size_t(ci) + size_t(i)) * size_t(co) + size_t(c)] : 0;
+                sum += wv;
+                wp(i % 4, c, k * cg + i / 4) = int8_t(wv - s_w(c));
+            }
+        const int64_t b = int64_t(f.b(c)) + int64_t(s_x) * sum;
+        if (b < std::numeric_limits<int32_t>::min() || b > std::numeric_limits<int32_t>::max()) return false;
+        bias(c) = int32_t(b);
+    }
+    Var c = L.c, x = L.x, y = L.y;
+    // Input channel i of the window position (kx, ky), in the dot product's input type.
+    Func padded = fc || L.kind == KernelKind::Pointwise ? Func() : padded_input(L, in_n, nhwc(g, n, in_n.shape, "input"));
+    auto tap = [&](Expr i, Expr kx, Expr ky) {
+        if (ci % 4) i = min(i, ci - 1);
+        Expr v = fc ? L.input(i)
+                 : L.kind == KernelKind::Pointwise
+                     ? L.input(i, x, y)
+                     : padded(i, x * n.stride_w - n.pad_left + kx, y * n.stride_h - n.pad_top + ky);
+        return s_x == 0 ? v : reinterpret(u_t, v ^ cast(L.input.type(), 128));
+    };
+    // A window's RDom is (4, C4 / 4, kw, kh); pointwise and FC have no window: (4, C4 / 4).
+    const bool window = L.kind == KernelKind::Conv;
+    const Region dims = window ? Region{{0, 4}, {0, cg}, {0, kw}, {0, kh}} : Region{{0, 4}, {0, cg}};
+    auto position = [&](const RDom& r) { return window ? std::make_pair(Expr(r.z), Expr(r.w)) : std::make_pair(Expr(0), Expr(0)); };
+    L.r = RDom(dims, "r");
+    L.acc = Func(L.fn_name + "_acc");
+    std::vector<Var> px = fc ? std::vector<Var>{} : std::vector<Var>{x, y}, cpx{c};
+    cpx.insert(cpx.end(), px.begin(), px.end());
+    Expr init = bias(c);
+    if (any_s_w) {
+        RDom rs(dims, "rs");
+        L.sum_f = Func(L.fn_name + "_sumx");
+        L.sum_f(px) = 0;
+        L.sum_f(px) += cast<int32_t>(tap(rs.y * 4 + rs.x, position(rs).first, position(rs).second));
+        init += s_w(c) * L.sum_f(px);
+    }
+    L.acc(cpx) = init;
+    const auto [kx, ky] = position(L.r);
+    L.acc(cpx) += cast<int32_t>(tap(L.r.y * 4 + L.r.x, kx, ky)) * cast<int32_t>(wp(L.r.x, c, (ky * kw + kx) * cg + L.r.y));
+    return true;
+}
+
+// The 8-bit type of a dot-product form's input operand (dot is not None).
+Type dot_input_type(DotProducts dot) { return dot == DotProducts::U8xI8 ? UInt(8) : Int(8); }
+
+void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot) {
     const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
     check_window(g, n, in, out);
+    // Pointwise reads the input directly, in whole groups of 4 channels.
+    if (dot != DotProducts::None && (L.kind == KernelKind::Conv || in.c % 4 == 0) &&
+        lower_dot(g, n, in_n, L, dot_input_type(dot))) {
+        L.output(L.c, L.x, L.y) = finish(L.acc(L.c, L.x, L.y), requant_params(in_n, n, L.fn_name), L.c, n, out_t);
+        fix_shape(L.input, {in.c, in.w, in.h});
+        L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
+        return;
+    }
     Folded f = fold(g, n, in_n, {n.kernel_h, n.kernel_w, in.c, out.c}, {out.c, in.c, n.kernel_w, n.kernel_h});
     Requant q = requant_params(in_n, n, L.fn_name);
     Var c = L.c, x = L.x, y = L.y;
@@ -183,53 +270,50 @@ void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, T
     L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
 }
 
-// Pointwise as 4-wide u8 x i8 dot products (x86 VNNI vpdpbusd): for uint8 input and
-// uint8 per-tensor weights, w8 = w - 128 is int8 and, with w_zp8 = w_zp - 128,
-//   sum (x - x_zp)(w - w_zp) = sum x * w8 - w_zp8 * sum x - x_zp * sum (w8 - w_zp8)
-// The last term folds into the bias; sum x (over input channels) is L.sum_f(x, y).
-// Weights are packed [ci / 4][co][4]: one vector of output channels reads 4 * V bytes.
-void lower_pointwise_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
-    const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
-    Folded f = fold(g, n, in_n, {1, 1, in.c, out.c}, {out.c, in.c, 1, 1});
-    Requant q = requant_params(in_n, n, L.fn_name);
-    const int w_zp8 = n.weights.quant.zero_point[0] - 128;
-    Buffer<int8_t> wp({4, out.c, in.c / 4}, L.fn_name + "_wp");
-    for (int ci = 0; ci < in.c; ++ci)
-        for (int co = 0; co < out.c; ++co) wp(ci % 4, co, ci / 4) = int8_t(f.w(co, ci, 0, 0) + w_zp8);
-    Var c = L.c, x = L.x, y = L.y;
-    RDom rs(0, in.c, "rs");
-    L.sum_f = Func(L.fn_name + "_sumx");
-    L.sum_f(x, y) = 0;
-    L.sum_f(x, y) += cast<int32_t>(L.input(rs, x, y));
-    L.r = RDom({{0, 4}, {0, in.c / 4}}, "r");
-    L.acc = Func(L.fn_name + "_acc");
-    L.acc(c, x, y) = f.b(c) - w_zp8 * L.sum_f(x, y);
-    L.acc(c, x, y) += cast<int32_t>(L.input(L.r.y * 4 + L.r.x, x, y)) * cast<int32_t>(wp(L.r.x, c, L.r.y));
-    L.output(c, x, y) = finish(L.acc(c, x, y), q, c, n, out_t);
-    fix_shape(L.input, {in.c, in.w, in.h});
-    L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
-}
-
+// Products in 16 bits: the weights as int8 w8 = w' - s_w(c) (s_w = 128 - w_zp for
+// uint8 weights, -w_zp for int8), so |x * w8| <= 255 * 128 fits int16 (one
+// vpmullw / vpmaddwd-class multiply instead of a 32-bit one); the shift comes
+// back as s_w(c) * (the taps' sum of x) where some s_w is not 0.
 void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
     const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
     if (in.c != out.c) fail(g, n, "depthwise output channels differ from input channels");
     check_window(g, n, in, out);
     Folded f = fold(g, n, in_n, {n.kernel_h, n.kernel_w, in.c}, {in.c, n.kernel_w, n.kernel_h});
     Requant q = requant_params(in_n, n, L.fn_name);
+    Buffer<int8_t> w8({in.c, n.kernel_w, n.kernel_h}, L.fn_name + "_w8");
+    Buffer<int32_t> s_w(in.c, L.fn_name + "_sw");
+    bool any_s_w = false, uniform = true;
+    for (int c = 0; c < in.c; ++c) {
+        s_w(c) = (n.weights.dtype == DType::UInt8 ? 128 : 0) - n.weights.quant.zero_point_at(c);
+        any_s_w = any_s_w || s_w(c) != 0;
+        uniform = uniform && s_w(c) == s_w(0);
+        for (int ky = 0; ky < n.kernel_h; ++ky)
+            for (int kx = 0; kx < n.kernel_w; ++kx) w8(c, kx, ky) = int8_t(f.w(c, kx, ky) - s_w(c));
+    }
     Func padded = padded_input(L, in_n, in);
     Var c = L.c, x = L.x, y = L.y;
-    Expr sum = f.b(c);
+    const Type sum_t = n.kernel_h * n.kernel_w <= 128 ? Int(16) : Int(32);   // 128 * 255 fits int16
+    Expr sum = f.b(c), sum_x = cast(sum_t, 0);
     for (int ky = 0; ky < n.kernel_h; ++ky)
-        for (int kx = 0; kx < n.kernel_w; ++kx)
-            sum += cast<int32_t>(padded(c, x * n.stride_w - n.pad_left + kx, y * n.stride_h - n.pad_top + ky)) *
-                   cast<int32_t>(f.w(c, kx, ky));
+        for (int kx = 0; kx < n.kernel_w; ++kx) {
+            Expr v = padded(c, x * n.stride_w - n.pad_left + kx, y * n.stride_h - n.pad_top + ky);
+            sum += cast<int32_t>(cast<int16_t>(v) * cast<int16_t>(w8(c, kx, ky)));
+            sum_x += cast(sum_t, v);
+        }
+    if (any_s_w) sum += (uniform ? Expr(s_w(0)) : s_w(c)) * cast<int32_t>(sum_x);
     L.output(c, x, y) = finish(sum, q, c, n, out_t);
     fix_shape(L.input, {in.c, in.w, in.h});
     L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
 }
 
-void lower_fc(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+void lower_fc(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot) {
     const int ci = flat(g, n, in_n.shape, "input"), co = flat(g, n, n.shape, "output");
+    fix_shape(L.input, {ci});
+    L.out_c = co;
+    if (dot != DotProducts::None && ci % 4 == 0 && lower_dot(g, n, in_n, L, dot_input_type(dot))) {
+        L.output(L.c) = finish(L.acc(L.c), requant_params(in_n, n, L.fn_name), L.c, n, out_t);
+        return;
+    }
     Folded f = fold(g, n, in_n, {ci, co}, {co, ci});
     Requant q = requant_params(in_n, n, L.fn_name);
     L.r = RDom(0, ci, "r");
@@ -237,8 +321,6 @@ void lower_fc(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Typ
     L.acc(L.c) = f.b(L.c);
     L.acc(L.c) += cast<int32_t>(L.input(L.r)) * cast<int32_t>(f.w(L.c, L.r));
     L.output(L.c) = finish(L.acc(L.c), q, L.c, n, out_t);
-    fix_shape(L.input, {ci});
-    L.out_c = co;
 }
 
 // Integer mean of the valid taps, rounded half away from zero.
@@ -289,6 +371,30 @@ void lower_softmax(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L
 
 }  // namespace
 
+Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64_t max_abs_x, int max_left) {
+    const Expr lo = Int(32).min(), hi = Int(32).max();
+    Expr left = max(shift, 0), right = max(-shift, 0);
+    // What the bound proves: |x * 2^left| < 2^30, so the shift does not saturate
+    // and, as |high mul| <= |its input| for a multiplier below 2^31, adding half
+    // of 2^right (at most 2^30) to it cannot overflow.
+    const bool small = max_abs_x >= 0 && max_abs_x < (int64_t(1) << 30) && max_left >= 0 && max_left <= 30 &&
+                       (max_abs_x << max_left) < (int64_t(1) << 30);
+    // Saturating x * 2^left (compared before shifting, so nothing overflows).
+    Expr a = small ? x << left : select(x > (hi >> left), hi, select(x < (lo >> left), lo, x << left));
+    // gemmlowp's SaturatingRoundingDoublingHighMul is floor((a*b + 2^30) / 2^31), saturated:
+    // exactly Halide's rounding_mul_shift_right(a, b, 31) (only INT_MIN * INT_MIN saturates).
+    Expr h = Internal::rounding_mul_shift_right(a, multiplier, 31);
+    // RoundingDivideByPOT: half away from zero (rounding_shift_right would round half up).
+    const Expr one = Internal::make_const(UInt(32), 1);
+    if (small) {   // floor((h + half - [h < 0 and right > 0]) / 2^right)
+        Expr half = cast<int32_t>((one << cast<uint32_t>(right)) >> 1);
+        return (h + half + ((h >> 31) & select(right > 0, -1, 0))) >> right;
+    }
+    Expr mask = cast<int32_t>((one << cast<uint32_t>(right)) - one);
+    Expr threshold = (mask >> 1) + select(h < 0, 1, 0);
+    return (h >> right) + select((h & mask) > threshold, 1, 0);
+}
+
 bool is_quantized_layer(const Node& n) { return n.dtype != DType::Float32; }
 
 std::string kernel_name_q(const std::string& model, const Node& n, int index) {
@@ -296,7 +402,7 @@ std::string kernel_name_q(const std::string& model, const Node& n, int index) {
     return s.replace(model.size(), 5, n.dtype == DType::Int8 ? "_i8_" : "_u8_");
 }
 
-LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, bool dot_products) {
+LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, DotProducts dot) {
     LayerFunc L;
     L.fn_name = fn_name;
     const Type out_t = halide_type(g, n, n.dtype);
@@ -308,12 +414,7 @@ LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_nam
     switch (n.op) {
         case Op::Conv2D:
             L.kind = is_pointwise(n) ? KernelKind::Pointwise : KernelKind::Conv;
-            if (dot_products && L.kind == KernelKind::Pointwise && in.dtype == DType::UInt8 &&
-                n.weights.dtype == DType::UInt8 && n.weights.quant.zero_point.size() == 1 && in.shape.size() == 4 &&
-                in.shape[3] % 4 == 0)
-                lower_pointwise_dot(g, n, in, L, out_t);
-            else
-                lower_conv(g, n, in, L, out_t);
+            lower_conv(g, n, in, L, out_t, dot);
             break;
         case Op::DepthwiseConv2D: L.kind = KernelKind::Depthwise; lower_depthwise(g, n, in, L, out_t); break;
         case Op::AvgPool:
@@ -322,7 +423,7 @@ LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_nam
             L.kind = KernelKind::AvgPool;
             lower_avgpool(g, n, in, L, out_t);
             break;
-        case Op::FullyConnected: L.kind = KernelKind::FullyConnected; lower_fc(g, n, in, L, out_t); break;
+        case Op::FullyConnected: L.kind = KernelKind::FullyConnected; lower_fc(g, n, in, L, out_t, dot); break;
         case Op::Softmax: L.kind = KernelKind::Softmax; lower_softmax(g, n, in, L, out_t); break;
         default: fail(g, n, std::string("the quantized lowering does not support ") + op_name(n.op) + " yet");
     }

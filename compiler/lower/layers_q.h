@@ -6,10 +6,14 @@
 //  - Conv/Depthwise/FC: acc = bias'(c) + sum x * w'(c), all int32, where
 //    w' = w - w_zp(c) and bias' = bias - x_zp * sum w' are folded at compile
 //    time. Padding reads x_zp, so every tap is counted and the fold is exact
-//    (the reference skips padding taps, whose terms are zero).
-//  - Requantisation: TFLite's MultiplyByQuantizedMultiplier written out in
-//    int64 (exact, no Halide rounding intrinsics), per output channel, then
-//    + y_zp and the activation clamp in the quantized domain.
+//    (the reference skips padding taps, whose terms are zero). The same sum is
+//    computed with 8-bit operands where the target has dot products (see
+//    DotProducts), and depthwise multiplies in 16 bits (int8 weights), each
+//    with exact integer corrections.
+//  - Requantisation: TFLite's MultiplyByQuantizedMultiplier in int32 vector
+//    arithmetic (multiply_by_quantized_multiplier below), per output channel
+//    (constants when all channels share one multiplier), then + y_zp and the
+//    activation clamp in the quantized domain.
 //  - AvgPool: rounded (half away from zero) integer mean of the valid taps.
 //  - Softmax: in double like the reference, requantised with round half away
 //    from zero.
@@ -25,13 +29,31 @@ namespace mncc {
 // Whether node `n` is a quantized layer (integer output dtype).
 bool is_quantized_layer(const Node& n);
 
+// TFLite's MultiplyByQuantizedMultiplier (quant::multiply_by_quantized_multiplier)
+// on int32 `x` with int32 arithmetic only (no 64-bit lanes, for HVX too):
+// saturating left shift, Halide's rounding_mul_shift_right(a, m, 31) (gemmlowp's
+// SaturatingRoundingDoublingHighMul), rounding right shift half away from zero.
+// `multiplier` in [0, 2^31) and `shift` in [-31, 30] are int32 Exprs. Given
+// bounds known at compile time, |x| <= max_abs_x (-1: none) and shift <=
+// max_left, cheaper forms are used where they prove that the left shift cannot
+// saturate and the rounding cannot overflow (same results for such x).
+Halide::Expr multiply_by_quantized_multiplier(Halide::Expr x, Halide::Expr multiplier, Halide::Expr shift,
+                                              int64_t max_abs_x = -1, int max_left = 30);
+
 // Kernel function name: <model>_u8_<kind>_<index> (or _i8_).
 std::string kernel_name_q(const std::string& model, const Node& n, int index);
 
+// Whether conv, pointwise and FC layers accumulate 4-wide 8-bit dot products:
+// u8 x i8 (x86 VNNI vpdpbusd) or i8 x i8 (arm64 sdot). The activations are moved
+// into the input operand's signedness (x ^ 0x80) and the weights into int8, with
+// the shifts corrected by per-pixel input sums and the bias. In that form L.r =
+// (4, channel groups of 4) for pointwise and FC (the plain forms: 1 dimension),
+// (4, channel groups of 4, kw, kh) for a window (plain: 3), and L.sum_f(x, y)
+// (L.sum_f() for FC) the input sums, left undefined where no correction is needed.
+enum class DotProducts { None, U8xI8, I8xI8 };
+
 // Builds the integer algorithm for quantized layer node `n` (throws mncc::Error
-// naming the node for anything outside the supported set). `dot_products`:
-// uint8 pointwise layers as 4-wide u8 x i8 dot products (for x86 VNNI), with
-// L.r = (4, ci / 4) and the per-pixel input sum in L.sum_f(x, y).
-LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, bool dot_products = false);
+// naming the node for anything outside the supported set).
+LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, DotProducts dot = DotProducts::None);
 
 }  // namespace mncc

@@ -88,12 +88,16 @@ TEST(CompileErrors, Target) {
     mncc::CompileOptions o = opts(scratch("t"));
     o.target = "riscv";
     EXPECT_EQ(compile_error(g, o), "compile: unknown target 'riscv' (known: host, x86-64-avx2, x86-64-avx512, "
-                                   "x86-64-avx512-vnni, arm64, arm64-dotprod, halide:<target string>; see mncc targets)");
+                                   "x86-64-avx512-vnni, arm64, arm64-dotprod, hexagon, halide:<target string>; see mncc targets)");
     o.target = "halide:no-such-thing";
     EXPECT_EQ(compile_error(g, o), "compile: target 'halide:no-such-thing' is not a valid Halide target");
     o.target = "halide:arm-32-linux";
     EXPECT_EQ(compile_error(g, o), "compile: target 'halide:arm-32-linux' is not supported yet: mncc serves x86-64 "
-                                   "Linux and arm-64 Linux/Android CPU targets");
+                                   "Linux, arm-64 Linux/Android CPU targets and hexagon-32-noos with hvx_128");
+    o.target = "hexagon";   // the hand net is float: Halide 14 has no HVX floating point
+    EXPECT_NE(compile_error(g, o).find(": target 'hexagon' needs a quantized (uint8/int8) model: Halide 14 has no HVX "
+                                       "floating point; compile a quantized .tflite"),
+              std::string::npos);
     o.target = "arm64";
     o.cxx = "/nonexistent/g++";
     EXPECT_EQ(compile_error(g, o), "compile: target 'arm64' needs '/nonexistent/g++', which is not installed (--cxx/--ar)");

@@ -1,13 +1,20 @@
 // The published uint8 MobileNets (../shared/models/*_quant.tflite) through the
 // TFLite front end, the passes and the integer reference: every photo against
 // expected/*_quant.tsv, agreement with the derived float graphs, the integer
-// logits, and `mncc inspect` / `mncc run` on the .tflite files.
+// logits, and `mncc inspect` / `mncc run` on the .tflite files. Plus the
+// quantized TFLite files `mncc synth --quantize` writes (no ../shared needed).
 #include <gtest/gtest.h>
+
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "frontend/frontend.h"
+#include "frontend/synth.h"
+#include "reference/quantized.h"
 #include "passes/passes.h"
 #include "reference/inspect.h"
 #include "reference/interpreter.h"
@@ -146,6 +153,92 @@ TEST(QuantizedCli, InspectAndRun) {
     EXPECT_NE(status, 0);
     EXPECT_NE(out.find("mncc: error: " + bad + ": truncated or corrupt TFLite file"), std::string::npos) << out;
     std::filesystem::remove(bad);
+}
+
+// The command line: `mncc synth --quantize int8` (and a bad type), then `mncc
+// bench` on the quantized file: int8 kernel buffers, a per-layer breakdown.
+TEST(QuantizedCli, SynthQuantizeAndBench) {
+    const std::string model = (std::filesystem::temp_directory_path() / "mncc_cli_synth_i8.tflite").string();
+    int status = 0;
+    std::string out = run_cmd(std::string(MNCC_BIN) + " synth --alpha 0.25 --resolution 32 --classes 10 --quantize int8 -o " + model, status);
+    ASSERT_EQ(status, 0) << out;
+    out = run_cmd(std::string(MNCC_BIN) + " inspect " + model, status);
+    EXPECT_EQ(status, 0) << out;
+    EXPECT_NE(out.find("input  input 1x32x32x3 int8"), std::string::npos) << out;
+    out = run_cmd(std::string(MNCC_BIN) + " bench " + model + " --runs 3 --json", status);
+    ASSERT_EQ(status, 0) << out;
+    const nlohmann::json j = nlohmann::json::parse(out.substr(out.find('{')));
+    EXPECT_GT(j["median_ms"].get<double>(), 0);
+    ASSERT_EQ(j["layers"].size(), 30u);   // 27 conv layers, pool, FC, softmax
+    for (const auto& L : j["layers"]) {
+        EXPECT_NE(L["kernel"].get<std::string>().find("_i8_"), std::string::npos) << L;
+        EXPECT_GT(L["median_ms"].get<double>(), 0) << L;
+    }
+    out = run_cmd(std::string(MNCC_BIN) + " synth --quantize int4 -o " + model, status);
+    EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+    EXPECT_NE(out.find("--quantize must be uint8 or int8, not 'int4'"), std::string::npos) << out;
+    std::filesystem::remove(model);
+}
+
+// `mncc synth --quantize`: deterministic bytes; the file reads back with the
+// model's integer types (int8: per-channel symmetric int8 weights; uint8:
+// per-tensor uint8), and on a smooth test image every conv layer's outputs use
+// their range: some at each end of the ReLU6 clamp, most in between (the
+// logits too, without a clamp).
+TEST(QuantizedSynth, ReadsBackAndActivationsUseTheirRange) {
+    for (SynthQuant q : {SynthQuant::Int8, SynthQuant::UInt8}) {
+        SCOPED_TRACE(q == SynthQuant::Int8 ? "int8" : "uint8");
+        SynthOptions so;
+        so.alpha = 0.25;
+        so.resolution = 96;
+        so.quantize = q;
+        const std::string bytes = synth_tflite_quantized(so);
+        EXPECT_EQ(bytes, synth_tflite_quantized(so));
+        const std::string path = (std::filesystem::temp_directory_path() / "mncc_synth_q.tflite").string();
+        {
+            FILE* f = std::fopen(path.c_str(), "wb");
+            ASSERT_TRUE(f);
+            std::fwrite(bytes.data(), 1, bytes.size(), f);
+            std::fclose(f);
+        }
+        Graph g = load(path);
+        std::filesystem::remove(path);
+        const DType dt = q == SynthQuant::Int8 ? DType::Int8 : DType::UInt8;
+        const Node& in = g.node(g.input);
+        ASSERT_EQ(in.dtype, dt);
+        EXPECT_EQ(g.node(g.output).shape, (Shape{1, 1001}));
+        // A smooth colour gradient in [-1, 1], as bytes would give it.
+        std::vector<float> image(size_t(num_elements(in.shape)));
+        for (size_t i = 0; i < image.size(); ++i) image[i] = float((i * 37 + (i / 3) * 11) % 256) / 128.0f - 1.0f;
+        RefValue x;
+        x.dtype = dt;
+        x.q = quantize_input(g, image);
+        const std::vector<RefValue> v = run_reference_all(g, x);
+        int convs = 0;
+        for (const Node& n : g.nodes) {
+            if (n.op != Op::Conv2D && n.op != Op::DepthwiseConv2D && n.op != Op::FullyConnected) continue;
+            ++convs;
+            EXPECT_EQ(n.weights.dtype, dt) << n.name;
+            EXPECT_EQ(n.weights.quant.scale.size(), q == SynthQuant::Int8 ? size_t(n.weights.shape.back()) : 1u) << n.name;
+            const std::vector<int32_t>& y = v[size_t(n.id)].q;
+            ASSERT_FALSE(y.empty()) << n.name;
+            const quant::Range r = quant::activation_range(n.dtype, n.quant, n.activation);
+            size_t lo = 0, hi = 0;
+            for (int32_t e : y) lo += e == r.lo, hi += e == r.hi;
+            const double n_all = double(y.size());
+            EXPECT_LT(lo / n_all, 0.9) << n.name;
+            EXPECT_LT(hi / n_all, 0.5) << n.name;
+            EXPECT_GT((n_all - lo - hi) / n_all, 0.1) << n.name;
+            if (n.activation == Activation::Relu6) {
+                EXPECT_GT(lo + hi, 0u) << n.name;
+            }
+        }
+        EXPECT_EQ(convs, 28);   // 27 conv/dw/pw layers and the 1x1 logits (read as FullyConnected)
+        // The probabilities are not all on one class.
+        const std::vector<int32_t>& p = v[size_t(g.output)].q;
+        const int32_t zp = g.node(g.output).quant.zero_point[0];
+        EXPECT_LT(*std::max_element(p.begin(), p.end()) - zp, 200);
+    }
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 //
 //   quant_reference MODEL SIZE PPM_DIR PHOTO,PHOTO,... OUT_DIR
 //
-// OUT_DIR/PHOTO.out: the output node's values (one byte each), OUT_DIR/PHOTO.logits:
+// The input is the photo's RGB bytes (minus 128 for an int8 input, as
+// check_quant feeds it). OUT_DIR/PHOTO.out: the output node's values (one byte each), OUT_DIR/PHOTO.logits:
 // the integer logits (the layer feeding the softmax, through Reshape views), and
 // OUT_DIR/logits_offset.txt: the logits' arena offset in the compiled library
 // (the same passes plan the same arena).
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
             mncc::RefValue in;
             in.dtype = g.node(g.input).dtype;
             in.q = read_ppm(std::string(argv[3]) + "/" + photo + "_" + size + ".ppm", std::stoi(size));
+            if (in.dtype == mncc::DType::Int8)   // int8 input, scale 1/128, zero point 0: the bytes minus 128
+                for (int32_t& v : in.q) v -= 128;
             const std::vector<mncc::RefValue> all = mncc::run_reference_all(g, in);
             write_bytes(dir + "/" + photo + ".out", all.at(size_t(g.output)).q);
             write_bytes(dir + "/" + photo + ".logits", all.at(size_t(logits)).q);

@@ -6,6 +6,8 @@
 // cover the rest. Plus the lowering's error messages.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
 #include <random>
 
 #include "lower/layers_q.h"
@@ -69,7 +71,7 @@ std::vector<int32_t> random_input(const Node& in, int seed) {
 
 // Runs the lowered layer through Halide's JIT with the host schedule.
 template <typename T>
-std::vector<int32_t> run_halide(const Case& k, const std::vector<int32_t>& x, bool dot) {
+std::vector<int32_t> run_halide(const Case& k, const std::vector<int32_t>& x, DotProducts dot) {
     const Node& in = k.g.node(0);
     const Node& n = k.g.node(k.layer);
     LayerFunc L = lower_layer_q(k.g, n, "k", dot);
@@ -85,7 +87,7 @@ std::vector<int32_t> run_halide(const Case& k, const std::vector<int32_t>& x, bo
 }
 
 template <typename T>
-void expect_conv_matches(Case& k, int seed, bool dot = false) {
+void expect_conv_matches(Case& k, int seed, DotProducts dot = DotProducts::None) {
     const std::vector<int32_t> x = random_input(k.g.node(0), seed);
     const Node& n = k.g.node(1);
     const std::vector<int32_t> want = n.op == Op::FullyConnected ? quant::fully_connected(k.g.node(0), n, x)
@@ -133,14 +135,45 @@ TEST(QuantLower, Int8PerChannelPointwise) {
     expect_conv_matches<int8_t>(k, 6);
 }
 
-// The VNNI form (u8 x i8 dot products of 4 input channels, input sums per pixel).
-TEST(QuantLower, UInt8PointwiseDotProductForm) {
-    Case k = make_case(Op::Conv2D, DType::UInt8, 6, 5, 36);
-    Node& n = k.g.node(1);
-    n.shape = {1, 6, 5, 40};
-    n.activation = Activation::Relu6;
-    set_weights(n, DType::UInt8, {1, 1, 36, 40}, 30);
-    expect_conv_matches<uint8_t>(k, 31, true);
+// Both dot-product forms (u8 x i8 as for VNNI, i8 x i8 as for sdot) on uint8 and
+// int8 activations: pointwise, the first layer's 3x3 stride-2 conv over 3 channels
+// (27 taps, padded to 28), and FC; the JIT target computes them exactly either way.
+TEST(QuantLower, DotProductFormsMatchReference) {
+    for (DotProducts dot : {DotProducts::U8xI8, DotProducts::I8xI8}) {
+        SCOPED_TRACE(dot == DotProducts::U8xI8 ? "u8 x i8" : "i8 x i8");
+        for (DType dt : {DType::UInt8, DType::Int8}) {
+            SCOPED_TRACE(dt == DType::UInt8 ? "uint8" : "int8");
+            {
+                Case k = make_case(Op::Conv2D, dt, 6, 5, 36);
+                Node& n = k.g.node(1);
+                n.shape = {1, 6, 5, 40};
+                n.activation = Activation::Relu6;
+                set_weights(n, dt, {1, 1, 36, 40}, 30);
+                if (dt == DType::UInt8) expect_conv_matches<uint8_t>(k, 31, dot);
+                else expect_conv_matches<int8_t>(k, 31, dot);
+            }
+            {
+                Case k = make_case(Op::Conv2D, dt, 11, 9, 3);
+                Node& n = k.g.node(1);
+                set_window(n, 3, 2, 11);
+                n.shape = {1, 6, 5, 24};
+                n.pad_left = 1, n.pad_right = 1;
+                n.activation = Activation::Relu6;
+                set_weights(n, dt, {3, 3, 3, 24}, 32);
+                if (dt == DType::UInt8) expect_conv_matches<uint8_t>(k, 33, dot);
+                else expect_conv_matches<int8_t>(k, 33, dot);
+            }
+            {
+                Case k = make_case(Op::FullyConnected, dt, 1, 1, 64);
+                k.g.node(0).shape = {1, 64};
+                Node& n = k.g.node(1);
+                n.shape = {1, 37};
+                set_weights(n, dt, {64, 37}, 34);
+                if (dt == DType::UInt8) expect_conv_matches<uint8_t>(k, 35, dot);
+                else expect_conv_matches<int8_t>(k, 35, dot);
+            }
+        }
+    }
 }
 
 TEST(QuantLower, Int8PerChannelDepthwiseRelu) {
@@ -198,6 +231,99 @@ TEST(QuantLower, UInt8Softmax) {
     n.quant = {{1.0f / 256}, {0}};
     k.g.node(0).quant = {{0.2f}, {70}};
     expect_conv_matches<uint8_t>(k, 22);
+}
+
+// multiply_by_quantized_multiplier (int32 Halide arithmetic) against the
+// reference's int64 MultiplyByQuantizedMultiplier on edge values: INT_MIN/INT_MAX
+// inputs and multipliers (INT_MIN * INT_MIN saturates in the doubling high mul),
+// every shift in [-31, 30] (left shifts that saturate), and inputs whose rounding
+// divide is an exact negative tie (half away from zero, not half up). Shifts and
+// multipliers as per-channel tables (vectorised and scalar) and as constants,
+// and the cheaper form a compile-time bound on |x| allows.
+TEST(QuantLower, RequantisationMatchesReferenceOnEdgeValues) {
+    using Halide::Buffer;
+    using Halide::Expr;
+    using Halide::Func;
+    using Halide::Var;
+    constexpr int32_t kMin = std::numeric_limits<int32_t>::min(), kMax = std::numeric_limits<int32_t>::max();
+    std::vector<int32_t> xs = {kMin, kMin + 1, kMin / 2, -65536, -3, -2, -1, 0, 1, 2, 3, 65535, kMax / 2, kMax - 1, kMax};
+    for (int r = 1; r <= 31; ++r)   // 2 * (negative tie) : with multiplier 2^30 the high mul halves it exactly
+        for (int64_t k : {0, 1, 5}) {
+            const int64_t tie = -(k * (int64_t(1) << r) + (int64_t(1) << (r - 1)));
+            if (2 * tie >= kMin) xs.push_back(int32_t(2 * tie)), xs.push_back(int32_t(-2 * tie));
+        }
+    std::mt19937 rng(40);
+    std::uniform_int_distribution<int32_t> any(kMin, kMax);
+    for (int i = 0; i < 64; ++i) xs.push_back(any(rng));
+    while (xs.size() % 16) xs.push_back(any(rng));
+    const std::vector<int32_t> ms = {kMin, kMin + 1, -1, 0, 1, 1 << 30, (1 << 30) + 1, 1518500250, 1992123456, kMax};
+    Buffer<int32_t> xb(int(xs.size())), mb(int(ms.size())), sb(62);
+    for (size_t i = 0; i < xs.size(); ++i) xb(int(i)) = xs[i];
+    for (size_t j = 0; j < ms.size(); ++j) mb(int(j)) = ms[j];
+    for (int k = 0; k < 62; ++k) sb(k) = k - 31;
+
+    auto reference = [&](int i, int j, int shift, int& ties, int& saturated) {
+        const int32_t x = xs[size_t(i)], m = ms[size_t(j)];
+        if (shift <= 0) {
+            const int32_t h = quant::saturating_rounding_doubling_high_mul(x, m);
+            const int64_t half = shift < 0 ? int64_t(1) << (-shift - 1) : -1;
+            ties += h < 0 && (int64_t(h) & (2 * half - 1)) == half;
+            saturated += x == kMin && m == kMin;
+        }
+        return quant::multiply_by_quantized_multiplier(x, {m, shift});
+    };
+    Var i("i"), j("j"), k("k");
+    for (bool vectorized : {true, false}) {
+        Func f("requant");
+        f(i, j, k) = multiply_by_quantized_multiplier(xb(i), mb(j), sb(k));
+        if (vectorized) f.vectorize(i, 16);
+        Buffer<int32_t> out = f.realize({int(xs.size()), int(ms.size()), 62});
+        int diffs = 0, ties = 0, saturated = 0;
+        for (int c = 0; c < 62; ++c)
+            for (int b = 0; b < int(ms.size()); ++b)
+                for (int a = 0; a < int(xs.size()); ++a) {
+                    const int32_t want = reference(a, b, c - 31, ties, saturated);
+                    if (out(a, b, c) != want && ++diffs <= 5)
+                        ADD_FAILURE() << "x " << xs[size_t(a)] << " multiplier " << ms[size_t(b)] << " shift " << c - 31
+                                      << ": " << out(a, b, c) << ", reference " << want;
+                }
+        EXPECT_EQ(diffs, 0) << (vectorized ? "vectorized" : "scalar");
+        EXPECT_GT(ties, 100);
+        EXPECT_GT(saturated, 0);
+    }
+    // The bounded form (|x| <= 2^23 - 1 and left shifts <= 7 known: no saturation
+    // selects, one rounding add), on the inputs clamped to the bound.
+    {
+        constexpr int32_t kBound = (1 << 23) - 1;
+        Func f("requant_bounded");
+        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, 7);
+        f.vectorize(i, 16);
+        Buffer<int32_t> out = f.realize({int(xs.size()), int(ms.size()), 39});   // shifts -31..7
+        int diffs = 0;
+        for (int c = 0; c < 39; ++c)
+            for (size_t b = 0; b < ms.size(); ++b)
+                for (size_t a = 0; a < xs.size(); ++a)
+                    diffs += out(int(a), int(b), c) != quant::multiply_by_quantized_multiplier(
+                                                             std::clamp(xs[a], -kBound, kBound), {ms[b], c - 31});
+        EXPECT_EQ(diffs, 0);
+    }
+    // Constant multiplier and shift (what uint8 per-tensor layers bake in).
+    const std::vector<std::pair<int32_t, int>> consts = {{1 << 30, -31}, {1 << 30, -7}, {1992123456, -1}, {kMin, 0}, {1518500250, 3}, {kMax, 30}};
+    std::vector<Func> fs;
+    for (const auto& [m, shift] : consts) {
+        Func g("requant_const_" + std::to_string(fs.size()));
+        g(i) = multiply_by_quantized_multiplier(xb(i), Expr(m), Expr(shift));
+        g.vectorize(i, 16);
+        fs.push_back(g);
+    }
+    Halide::Realization outs = Halide::Pipeline(fs).realize({int(xs.size())});
+    for (size_t n = 0; n < consts.size(); ++n) {
+        Buffer<int32_t> out = outs[n];
+        int diffs = 0;
+        for (size_t a = 0; a < xs.size(); ++a)
+            diffs += out(int(a)) != quant::multiply_by_quantized_multiplier(xs[a], {consts[n].first, consts[n].second});
+        EXPECT_EQ(diffs, 0) << "multiplier " << consts[n].first << " shift " << consts[n].second;
+    }
 }
 
 void expect_lower_error(const Case& k, const std::string& reason) {
