@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/harness_text.h"
 #include "bench/report.h"
 #include "lower/compile.h"
 #include "support/error.h"
@@ -80,20 +81,7 @@ static const Layer kLayers[] = {
 )" + table + R"(};
 static const int kNumLayers = sizeof(kLayers) / sizeof(kLayers[0]);
 
-static double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-// CPU time of the whole process: with one thread it ignores time-sharing of the core with other processes.
-static double cpu_now() { timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return double(t.tv_sec) + 1e-9 * double(t.tv_nsec); }
-
-static void describe(float* p, halide_type_t type, int rank, const int* ext, halide_dimension_t* d, halide_buffer_t* b) {
-    *b = halide_buffer_t();
-    b->host = reinterpret_cast<uint8_t*>(p);
-    b->type = type;
-    b->dimensions = rank;
-    b->dim = d;
-    int stride = 1;
-    for (int i = 0; i < rank; ++i) { d[i] = halide_dimension_t(0, ext[i], stride); stride *= ext[i]; }
-}
-
+)" + timing_program_helpers() + R"(
 static long long elements(int rank, const int* ext) { long long e = 1; for (int i = 0; i < rank; ++i) e *= ext[i]; return e; }
 
 // Independent FMA chains: 2 x lanes flops per FMA; GFLOP/s of one core.
@@ -110,13 +98,13 @@ static double fma_peak() {
     double best = 0;
     for (int rep = 0; rep < 5; ++rep) {
         const long iters = 4000000;
-        double t0 = cpu_now();
+        double t0 = mncc_cpu_s();
         for (long it = 0; it < iters; ++it) {
 #define MNCC_FMA(r) r = r * a + b; __asm__ volatile("" : "+v"(r));
             MNCC_FMA(x0) MNCC_FMA(x1) MNCC_FMA(x2) MNCC_FMA(x3) MNCC_FMA(x4) MNCC_FMA(x5)
             MNCC_FMA(x6) MNCC_FMA(x7) MNCC_FMA(x8) MNCC_FMA(x9) MNCC_FMA(x10) MNCC_FMA(x11)
         }
-        best = std::max(best, 2.0 * lanes * 12 * iters / (cpu_now() - t0) / 1e9);
+        best = std::max(best, 2.0 * lanes * 12 * iters / (mncc_cpu_s() - t0) / 1e9);
     }
     V sum = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11;
     if (sum[0] == 12345.0f) std::puts("");
@@ -143,12 +131,12 @@ int main() {
     auto run_layer = [&](const Layer& l) {
         halide_dimension_t di[3], dout[3];
         halide_buffer_t bi, bo;
-        describe(buf, l.in_type, l.in_rank, l.in_ext, di, &bi);
-        describe(buf + (elements(l.in_rank, l.in_ext) + 15) / 16 * 16, l.out_type, l.out_rank, l.out_ext, dout, &bo);
+        mncc_describe(buf, l.in_type, l.in_rank, l.in_ext, di, &bi);
+        mncc_describe(buf + (elements(l.in_rank, l.in_ext) + 15) / 16 * 16, l.out_type, l.out_rank, l.out_ext, dout, &bo);
         // One thread: CPU time (robust to other processes sharing the core); else wall time.
-        double t0 = threads == 1 ? cpu_now() : now();
+        double t0 = threads == 1 ? mncc_cpu_s() : mncc_wall_s();
         if (l.fn(&bi, &bo) != 0) { std::fprintf(stderr, "kernel %s failed\n", l.name); std::exit(1); }
-        return (threads == 1 ? cpu_now() : now()) - t0;
+        return (threads == 1 ? mncc_cpu_s() : mncc_wall_s()) - t0;
     };
     for (int i = 0; i < warmup; ++i) {
         if ()" + n + R"(_run(in.data(), out.data(), arena) != 0) return 1;
@@ -157,10 +145,10 @@ int main() {
     std::vector<double> total, total_cpu;
     std::vector<std::vector<double>> per(kNumLayers);
     for (int r = 0; r < runs; ++r) {
-        double t0 = now(), c0 = cpu_now();
+        double t0 = mncc_wall_s(), c0 = mncc_cpu_s();
         )" + n + R"(_run(in.data(), out.data(), arena);
-        total.push_back(now() - t0);
-        total_cpu.push_back(cpu_now() - c0);
+        total.push_back(mncc_wall_s() - t0);
+        total_cpu.push_back(mncc_cpu_s() - c0);
         for (int i = 0; i < kNumLayers; ++i) per[i].push_back(run_layer(kLayers[i]));
     }
     const double peak = )" + std::to_string(o.peak_gflops) + R"( > 0 ? )" + std::to_string(o.peak_gflops) + R"( : fma_peak();

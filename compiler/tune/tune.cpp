@@ -18,6 +18,7 @@
 #include <Halide.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/harness_text.h"
 #include "lower/compile.h"
 #include "lower/layers.h"
 #include "lower/schedule_file.h"
@@ -125,7 +126,9 @@ fs::path default_cache_file() {
 // layer's input and reference output embedded with .incbin.
 // `prog K RUNS THREADS` checks candidate K against the reference, then prints
 // the median time of one call.
-const char* kHarness = R"(#include <algorithm>
+std::string harness_source() {
+    return R"(#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -141,20 +144,7 @@ extern const long mncc_in_n, mncc_out_n;
 extern const float mncc_in_data[], mncc_ref_data[];
 }
 static int g_threads = 1;
-static double clock_s() {
-    timespec t;
-    clock_gettime(g_threads == 1 ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
-    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-static void describe(float* p, int rank, const int* ext, halide_dimension_t* d, halide_buffer_t* b) {
-    *b = halide_buffer_t();
-    b->host = reinterpret_cast<uint8_t*>(p);
-    b->type = halide_type_t(halide_type_float, 32);
-    b->dimensions = rank;
-    b->dim = d;
-    int stride = 1;
-    for (int i = 0; i < rank; ++i) { d[i] = halide_dimension_t(0, ext[i], stride); stride *= ext[i]; }
-}
+)" + timing_program_helpers() + R"(static double clock_s() { return g_threads == 1 ? mncc_cpu_s() : mncc_wall_s(); }
 int main(int argc, char** argv) {
     if (argc != 4) return 2;
     const int id = std::atoi(argv[1]), runs = std::max(1, std::atoi(argv[2]));
@@ -169,8 +159,8 @@ int main(int argc, char** argv) {
     for (long i = 0; i < mncc_out_n; ++i) out[i] = NAN;
     halide_dimension_t di[3], dout[3];
     halide_buffer_t bi, bo;
-    describe(in, mncc_in_dims, mncc_in_ext, di, &bi);
-    describe(out, mncc_out_dims, mncc_out_ext, dout, &bo);
+    mncc_describe(in, halide_type_t(halide_type_float, 32), mncc_in_dims, mncc_in_ext, di, &bi);
+    mncc_describe(out, halide_type_t(halide_type_float, 32), mncc_out_dims, mncc_out_ext, dout, &bo);
     if (c->fn(&bi, &bo) != 0) { std::fprintf(stderr, "kernel failed\n"); return 1; }
     double err = 0;   // |a - ref| / max(1, |ref|); NaN counts as infinite
     for (long i = 0; i < mncc_out_n; ++i) {
@@ -197,6 +187,7 @@ int main(int argc, char** argv) {
     return 0;
 }
 )";
+}
 
 std::string ext_list(const std::vector<int>& e) {
     std::string s;
@@ -386,7 +377,7 @@ private:
         if (fs::exists(p)) return p;
         {
             std::ofstream f(work_ / "harness.cpp");
-            f << kHarness;
+            f << harness_source();
         }
         const std::string cmd = shell_quote(t_.cxx) + " -O2 -std=c++17 -c -I " + shell_quote(MNCC_HALIDE_RUNTIME_DIR) + " " +
                                 shell_quote((work_ / "harness.cpp").string()) + " -o " + shell_quote(p.string()) + " > " +
