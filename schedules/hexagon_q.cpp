@@ -43,6 +43,69 @@ void schedule_fc(LayerFunc& L, const Knobs& k) {
     L.acc.update().vectorize(L.c);
 }
 
+// The u8 output tile of pointwise and depthwise: vc channels (a power of two, at most
+// 128) by xb pixels, both dimensions vectorised as one u8 vector of exactly 64 or 128
+// lanes (c is innermost in memory and the x stride is out_c, so a tile row of pixels
+// is one dense vector). NOT 32 lanes: Halide 14's HVX code for a 32-lane int32 -> u8
+// narrowing (cast<uint8_t>, with or without clamp/saturation) gives wrong bytes under
+// qemu-hexagon (every other byte wrong in a one-line pipeline; 8, 16, 64, 128 and 256
+// lanes are exact), and a 32- or 48-lane depthwise fails to compile (CodeGen_Hexagon.cpp:1881,
+// lanes % (2 * native lanes) == 0). False when the map is too small for 64 lanes.
+bool u8_tile(const LayerFunc& L, int& vc, int& xb) {
+    vc = lanes(128, L.out_c);
+    for (const int total : {128, 64}) {
+        xb = total / vc;
+        if (xb >= 1 && xb <= L.out_w) return true;
+    }
+    return false;
+}
+
+// Pointwise: the output in u8 tiles (u8_tile), acc computed per tile. In the dot-product
+// form (layers_q.h, r = (4, C4 / 4)) with 32 or more channels per tile, the 4 channels of
+// r.x reduce atomically inside each int32 lane (vrmpy, 32 int32 lanes per vector: Halide
+// 14 has no vrmpy below 32 lanes); else int32 lanes over channels and pixels. The input
+// sums (sum_f) are computed per output row.
+void schedule_pointwise(LayerFunc& L) {
+    int vc = 0, xb = 0;
+    if (!u8_tile(L, vc, xb)) return;   // scalar (Halide's default)
+    Var co("co"), ci("ci"), xo("xo"), xi("xi");
+    L.output.split(L.c, co, ci, vc).split(L.x, xo, xi, xb).reorder(ci, xi, co, xo, L.y).vectorize(ci).vectorize(xi);
+    if (L.sum_f.defined()) L.sum_f.compute_at(L.output, L.y);
+    L.acc.compute_at(L.output, co);
+    const bool dot = L.r.dimensions() == 2;
+    Stage u = L.acc.update();
+    if (dot)
+        u.reorder(L.r.x, L.c, L.x, L.r.y, L.y);
+    else
+        u.reorder(L.c, L.x, L.r.x, L.y);
+    if (vc >= 32) {
+        L.acc.vectorize(L.c, 32).unroll(L.x);
+        if (dot)
+            u.atomic().vectorize(L.r.x).vectorize(L.c, 32).unroll(L.x);
+        else
+            u.vectorize(L.c, 32).unroll(L.x);
+    } else {
+        L.acc.vectorize(L.c).vectorize(L.x);
+        u.vectorize(L.c).vectorize(L.x);
+    }
+}
+
+// Depthwise: the output in u8 tiles (u8_tile), the window unrolled by the algorithm
+// (16-bit products of u8 taps and int8 weights). Scalar when strided with 32-channel
+// tiles: reading 32-byte channel runs at a stride of 2 pixels as one vector (a dense
+// load and a shuffle of 32-byte pieces) gives wrong lanes under qemu-hexagon (a bare
+// cast<int32_t>(in(c, 2 * x + 1, y)) over 32 c x 4 x lanes is wrong; 8, 16, 64, 128 and
+// 256 channels, and stride 1, are exact).
+void schedule_depthwise(LayerFunc& L) {
+    int vc = 0, xb = 0;
+    if (!u8_tile(L, vc, xb)) return;   // scalar (Halide's default)
+    const Expr in_w = L.input.parameter().extent_constraint(1);
+    const int64_t* w = in_w.defined() ? Internal::as_const_int(in_w) : nullptr;
+    if (vc == 32 && (!w || *w > L.out_w)) return;   // strided (or unknown): scalar
+    Var co("co"), ci("ci"), xo("xo"), xi("xi");
+    L.output.split(L.c, co, ci, vc).split(L.x, xo, xi, xb).reorder(ci, xi, co, xo, L.y).vectorize(ci).vectorize(xi);
+}
+
 // Scalar and serial: the reductions run in the reference's order.
 void schedule_softmax(LayerFunc& L) {
     L.max_f.compute_root();
@@ -74,9 +137,9 @@ void apply_hexagon_schedule(LayerFunc& L, const Target&, const Knobs& k) {
         case KernelKind::Conv: schedule_conv(L, k); break;
         case KernelKind::FullyConnected: schedule_fc(L, k); break;
         case KernelKind::Softmax: schedule_softmax(L); break;
-        case KernelKind::Pointwise:   // Halide's default schedule: see hexagon_q.h
-        case KernelKind::Depthwise:
-        case KernelKind::AvgPool: break;
+        case KernelKind::Pointwise: schedule_pointwise(L); break;
+        case KernelKind::Depthwise: schedule_depthwise(L); break;
+        case KernelKind::AvgPool: break;   // Halide's default schedule: see hexagon_q.h
     }
 }
 
