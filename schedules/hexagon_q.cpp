@@ -10,6 +10,8 @@ using namespace Halide;
 namespace {
 
 const KnobDecl kCoLanes{"co_lanes", 64, {32, 64, 128}, "output channels per accumulator tile (int32 lanes, 32 per HVX vector)"};
+// Not 32 for FC: its output vector is the channels alone (see u8_tile on 32 lanes).
+const KnobDecl kFcCoLanes{"co_lanes", 64, {64, 128}, "output channels per vector"};
 const KnobDecl kXBlock{"x_block", 4, {1, 2, 4, 8}, "output pixels per accumulator tile"};
 
 // The largest power of two <= min(want, extent): a vector never exceeds the channels.
@@ -21,12 +23,16 @@ int lanes(int want, int extent) {
 
 // Conv: acc holds co_lanes channels x x_block pixels of int32 (two HVX vectors per
 // pixel with enough channels), computed per tile with the reduction outside it;
-// 8/16-bit vector multiplies.
+// 8/16-bit vector multiplies. With 32-channel tiles (MobileNet 1.0's first conv) the
+// u8 output vector spans 2 pixels too: a 32-lane int32 -> u8 narrowing gives wrong
+// bytes (see u8_tile; a synth 1.0/128 uint8 model differed from the reference).
 void schedule_conv(LayerFunc& L, const Knobs& k) {
     const int v = lanes(k.at("co_lanes"), L.out_c);
-    const int xb = std::min(k.at("x_block"), L.out_w);
+    const bool two_pixels = v == 32 && L.out_w >= 2;
+    const int xb = two_pixels ? 2 : std::min(k.at("x_block"), L.out_w);
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
     L.output.split(L.c, co, ci, v).split(L.x, xo, xi, xb).reorder(ci, xi, co, xo, L.y).vectorize(ci);
+    if (two_pixels) L.output.vectorize(xi);
     L.acc.compute_at(L.output, co).vectorize(L.c, v).unroll(L.x);
     std::vector<VarOrRVar> order{L.c, L.x};
     for (int i = 0; i < L.r.dimensions(); ++i) order.push_back(L.r[i]);
@@ -120,7 +126,7 @@ const std::vector<KnobDecl>& hexagon_q_knob_space(KernelKind k) {
         {KernelKind::Pointwise, {}},
         {KernelKind::Depthwise, {}},
         {KernelKind::AvgPool, {}},
-        {KernelKind::FullyConnected, {kCoLanes}},
+        {KernelKind::FullyConnected, {kFcCoLanes}},
         {KernelKind::Softmax, {}},
     };
     return spaces.at(k);

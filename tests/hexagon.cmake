@@ -85,3 +85,35 @@ endfunction ()
 # The scalar kernels: the stride-2 depthwise layers with 32 channels.
 mncc_hexagon_model(0.25_128 128 "_dw3x3s2_7[.]o$")
 mncc_hexagon_model(0.5_160 160 "_dw3x3s2_3[.]o$")   # about 10 s a photo under qemu
+
+# MobileNet 1.0 width: its first conv has 32 channels, which neither shared model has
+# and which takes the conv schedule's 2-pixel output vectors (a 32-lane u8 narrowing
+# gives wrong bytes; schedules/hexagon_q.cpp). `mncc synth --quantize uint8` 1.0/128,
+# one photo (about 4 s under qemu).
+if (MNCC_HEXAGON_TOOLS_FOUND AND EXISTS ${MNCC_QUANT_PPM}/cat_128.ppm)
+  set(name mhs10_128)
+  set(dir ${MNCC_HEXAGON_DIR}/${name})
+  set(model ${MNCC_HEXAGON_DIR}/synth_uint8_10_128.tflite)
+  set(ref ${MNCC_HEXAGON_DIR}/ref_${name})
+  add_custom_command(OUTPUT ${model}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${MNCC_HEXAGON_DIR}
+    COMMAND mncc synth --alpha 1.0 --resolution 128 --quantize uint8 -o ${model}
+    DEPENDS mncc COMMENT "mncc synth: uint8 1.0/128" VERBATIM)
+  add_custom_command(OUTPUT ${ref}/cat.out ${ref}/cat.logits ${ref}/logits_offset.txt
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${ref}
+    COMMAND quant_reference ${model} 128 ${MNCC_QUANT_PPM} cat ${ref}
+    DEPENDS quant_reference ${model} VERBATIM)
+  add_custom_command(OUTPUT ${dir}/lib${name}.a ${dir}/${name}.h
+    COMMAND mncc compile ${model} --target=hexagon --name ${name} -o ${dir}
+    DEPENDS mncc ${model} COMMENT "mncc: compiling the synth uint8 1.0/128 model for hexagon" VERBATIM)
+  set(app ${MNCC_HEXAGON_DIR}/run_${name})
+  add_custom_command(OUTPUT ${app}
+    COMMAND ${MNCC_HEXAGON_CLANG} --target=hexagon-unknown-linux-musl -mv66 -mhvx -mhvx-length=128b -ffreestanding
+            -nostdlib -fuse-ld=lld -static -O2 -Wall -Wextra -Werror -DMODEL=${name} -DMODEL_UPPER=MHS10_128
+            -I ${MNCC_TEST_DIR}/hexagon -I ${dir} ${MNCC_HEXAGON_HARNESS} ${dir}/lib${name}.a -o ${app}
+    DEPENDS ${MNCC_HEXAGON_HARNESS} ${MNCC_TEST_DIR}/hexagon/hexagon_rt.h ${dir}/lib${name}.a
+    COMMENT "clang-14: the Hexagon harness for the synth 1.0/128 model" VERBATIM)
+  add_custom_target(mncc_hexagon_${name}_app ALL DEPENDS ${app} ${ref}/cat.out check_hexagon)
+  add_test(NAME test_hexagon_synth10_128_qemu
+           COMMAND check_hexagon ${MNCC_HEXAGON_QEMU} ${app} 128 ${MNCC_QUANT_PPM} cat ${ref} -)
+endif ()
