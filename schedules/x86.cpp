@@ -14,6 +14,8 @@ const KnobDecl kParallel{"parallel", -1, {-1, 0, 1},
                           "1: parallel loop over rows or channel tiles, 0: serial, -1: parallel when the "
                           "layer's estimated one-thread time is at least 4 us"};
 constexpr double kParallelMinMicros = 4;
+// Depthwise layers gain from a second thread only when much larger (see in_parallel).
+constexpr double kParallelMinMicrosDepthwise = 64;
 const KnobDecl kCoOuter{"co_outer", -1, {-1, 0, 1},
                         "1: output-channel tiles outermost (parallel over them), 0: rows outermost, "
                         "-1: 1 when the weights exceed 256 KiB"};
@@ -42,9 +44,15 @@ double estimated_micros(const LayerFunc& L) {
     return std::max(2.0 * double(L.mult_adds) / 1e5, double(L.io_bytes) / 2.5e4);
 }
 
+// Depthwise layers are memory-bound and share one cache between the threads: on synth
+// 1.0/224 at 2 threads (per-layer medians of `mncc bench --threads 1|2 --runs 30`,
+// 2026-11-29, load 0.6) the 14x14x512 layers (36 us serial) took 64 us in parallel
+// and the 7x7 one 17 -> 44 us; 28x28x256 (62 us) gained 9%, the 56x56 and larger
+// layers 30-73%. So they run in parallel from an estimated 64 us only.
 bool in_parallel(const LayerFunc& L, const Knobs& k) {
     const int p = k.at("parallel");
-    return p == 1 || (p == -1 && estimated_micros(L) >= kParallelMinMicros);
+    const double min_us = L.kind == KernelKind::Depthwise ? kParallelMinMicrosDepthwise : kParallelMinMicros;
+    return p == 1 || (p == -1 && estimated_micros(L) >= min_us);
 }
 
 void parallel_rows(LayerFunc& L, const Knobs& k) {

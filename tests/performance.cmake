@@ -2,7 +2,7 @@
 # `mncc bench` and scripts/bench.sh, never in the default suite.
 add_executable(test_knob_sweep performance/test_knob_sweep.cpp aot/hand_net.cpp)
 target_include_directories(test_knob_sweep PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/compiler ${PROJECT_SOURCE_DIR}/tests/aot)
-target_link_libraries(test_knob_sweep PRIVATE mncc_lower mncc_reference mncc_passes Halide::Halide GTest::gtest_main)
+target_link_libraries(test_knob_sweep PRIVATE mncc_lower mncc_frontend mncc_reference mncc_passes Halide::Halide GTest::gtest_main)
 gtest_discover_tests(test_knob_sweep DISCOVERY_TIMEOUT 30 PROPERTIES TIMEOUT 300)
 # The whole cartesian product of every knob space (~5000 JIT compiles, about half
 # an hour): not in the default suite.

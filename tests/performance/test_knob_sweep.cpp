@@ -14,8 +14,11 @@
 
 #include <gtest/gtest.h>
 
+#include "frontend/frontend.h"
+#include "frontend/synth.h"
 #include "hand_net.h"
 #include "lower/layers.h"
+#include "passes/passes.h"
 #include "reference/interpreter.h"
 #include "schedules/x86.h"
 
@@ -212,6 +215,26 @@ TEST(ParallelPolicy, TinyLayersRunSeriallyLargeOnesInParallel) {
     LayerFunc L = lower_layer(big, big.node(big.output), "big");
     apply_x86_schedule(L, host, x86_default_knobs(L.kind));
     EXPECT_TRUE(has_parallel_loop(L, host));
+}
+
+// Depthwise layers go parallel only from about 64 us: on synth 1.0/224 the 14x14x512
+// layers (36 us) ran slower on two threads, the 112x112x32 one (150 us) faster.
+TEST(ParallelPolicy, DepthwiseOnlyWhenLarge) {
+    const Halide::Target host = Halide::get_jit_target_from_environment().with_feature(Halide::Target::NoRuntime);
+    Graph g = parse_tf_graphdef(synth_tf_graphdef(SynthOptions{}), "synth.pb", FrontendOptions{});
+    run_passes(g);
+    int checked = 0;
+    for (int id : g.topo_order()) {
+        const Node& n = g.node(id);
+        if (n.op != Op::DepthwiseConv2D || n.stride_h != 1) continue;
+        const int64_t hw = n.shape[1], c = n.shape[3];
+        if (!((hw == 14 && c == 512) || (hw == 112 && c == 32))) continue;
+        LayerFunc L = lower_layer(g, n, "dw" + std::to_string(id));
+        apply_x86_schedule(L, host, x86_default_knobs(L.kind));
+        EXPECT_EQ(has_parallel_loop(L, host), hw == 112) << n.name;
+        ++checked;
+    }
+    EXPECT_EQ(checked, 6);   // one 112x112x32 and five 14x14x512 layers
 }
 
 }  // namespace
