@@ -78,17 +78,10 @@ int diff_count(const std::string& want, const void* got, size_t n) {
 int main(int argc, char** argv) {
     int a = 1;
     if (argc > 2 && std::strcmp(argv[1], "--skip-unless") == 0) {
-#if defined(__x86_64__)
-        __builtin_cpu_init();
-        const bool has = std::strcmp(argv[2], "avx512vnni") == 0 ? __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
-                         : std::strcmp(argv[2], "avx512") == 0 ? __builtin_cpu_supports("avx512f")
-                         : std::strcmp(argv[2], "avx2") == 0   ? __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
-                                                               : true;
-        if (!has) {
+        if (!mncc_test::cpu_has(argv[2])) {
             std::printf("skipped: this CPU has no %s\n", argv[2]);
             return 77;
         }
-#endif
         a = 3;
     }
     if (argc - a != 5) {

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/shared_data.h"
 #include "net.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -355,9 +356,8 @@ int main(int argc, char** argv) {
         } else if (a == "--reference" && i + 1 < argc) {
             reference = argv[++i];
         } else if (a == "--skip-unless" && i + 1 < argc) {
-            __builtin_cpu_init();
-            if (std::strcmp(argv[++i], "avx2") == 0 && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
-                std::printf("skipped: this CPU has no AVX2\n");
+            if (!mncc_test::cpu_has(argv[++i])) {
+                std::printf("skipped: this CPU has no %s\n", argv[i]);
                 return 77;
             }
         } else if (a == "api" || a == "threads" || a == "memory") {

@@ -12,6 +12,22 @@
 
 namespace mncc_test {
 
+// What `--skip-unless FEATURE` of the check apps asks: does this CPU have FEATURE
+// (avx2 = AVX2 + FMA, avx512 = AVX-512F, avx512vnni = AVX-512 VNNI + BW)? True for
+// other names and off x86-64, where the app runs whatever it was built for.
+inline bool cpu_has(const char* feature) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    const std::string f = feature;
+    if (f == "avx512vnni") return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+    if (f == "avx512") return __builtin_cpu_supports("avx512f");
+    if (f == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    (void)feature;
+#endif
+    return true;
+}
+
 inline std::string slurp(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     std::ostringstream ss;
