@@ -52,6 +52,11 @@ mncc_stress_app(stress_app host)
 target_compile_definitions(stress_app PRIVATE STRESS_COUNT_MALLOC)
 target_link_options(stress_app PRIVATE ${wrap})
 mncc_stress_app(stress_app_tsan host -fsanitize=thread -g -O1)
+# The emitted glue (with its thread pool) is compiled into the TSan app too, instrumented;
+# the app then defines the library's entry points and libnet.a's glue object is not linked.
+set_source_files_properties(${MNCC_STRESS_DIR}/host/net.cpp PROPERTIES GENERATED TRUE)
+target_sources(stress_app_tsan PRIVATE ${MNCC_STRESS_DIR}/host/net.cpp)
+target_include_directories(stress_app_tsan PRIVATE ${MNCC_HALIDE_RUNTIME_DIR})
 mncc_stress_app(stress_app_asan host -fsanitize=address -fno-omit-frame-pointer -g -O1)
 mncc_stress_app(stress_app_avx2 avx2 -g)
 target_compile_definitions(stress_app_avx2 PRIVATE STRESS_COUNT_MALLOC)

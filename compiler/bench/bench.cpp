@@ -140,7 +140,9 @@ int main() {
     };
     for (int i = 0; i < warmup; ++i) {
         if ()" + n + R"(_run(in.data(), out.data(), arena) != 0) return 1;
+        )" + n + R"(_hold_threads(1);
         for (const Layer& l : kLayers) run_layer(l);
+        )" + n + R"(_hold_threads(0);
     }
     std::vector<double> total, total_cpu;
     std::vector<std::vector<double>> per(kNumLayers);
@@ -149,7 +151,10 @@ int main() {
         )" + n + R"(_run(in.data(), out.data(), arena);
         total.push_back(mncc_wall_s() - t0);
         total_cpu.push_back(mncc_cpu_s() - c0);
+        // The layers alone as within a call: on the library's pool, its workers spinning.
+        )" + n + R"(_hold_threads(1);
         for (int i = 0; i < kNumLayers; ++i) per[i].push_back(run_layer(kLayers[i]));
+        )" + n + R"(_hold_threads(0);
     }
     const double peak = )" + std::to_string(o.peak_gflops) + R"( > 0 ? )" + std::to_string(o.peak_gflops) + R"( : fma_peak();
     std::printf("{\"peak_gflops_per_thread\": %.3f, \"median_s\": %.9f, \"min_s\": %.9f, \"max_s\": %.9f, \"cpu_median_s\": %.9f, \"layer_timer\": \"%s\", \"layers\": [",

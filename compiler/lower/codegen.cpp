@@ -132,7 +132,8 @@ std::string emit_header(const ModelInfo& m) {
     h += "    " + N + "_NULL_POINTER = 1,      /* a required pointer argument is NULL */\n";
     h += "    " + N + "_BAD_SIZE = 2,          /* a size or count argument is out of range */\n";
     h += "    " + N + "_MISALIGNED_ARENA = 3,  /* arena not aligned to " + N + "_ARENA_ALIGNMENT */\n";
-    h += "    " + N + "_RUNTIME_FAILURE = 4    /* a kernel reported an error */\n";
+    h += "    " + N + "_RUNTIME_FAILURE = 4,   /* a kernel reported an error */\n";
+    h += "    " + N + "_BUSY = 5               /* another thread holds the worker threads */\n";
     h += "} " + n + "_status;\n\n";
     h += "/* Runs the network on `input_nhwc` (" + N + "_INPUT_SIZE " + unit + ") and writes " + N +
          "_OUTPUT_SIZE\n * class probabilities to `output`. `arena`: see above (may be NULL). Input and\n"
@@ -149,6 +150,13 @@ std::string emit_header(const ModelInfo& m) {
          " * 1 runs on the calling thread only. Results do not depend on it. BAD_SIZE unless\n"
          " * 1 <= n <= 256. */\n";
     h += "int " + n + "_set_num_threads(int n);\n\n";
+    h += "/* hold = 1: the calling thread keeps this library's worker threads until it calls\n"
+         " * this with hold = 0. They then spin between its calls instead of sleeping, which\n"
+         " * saves waking them at the start of each call (tens of microseconds on a virtual\n"
+         " * machine) but keeps their cores busy; for back-to-back calls such as video frames.\n"
+         " * Other threads' calls meanwhile run on Halide's own thread pool. BAD_SIZE unless\n"
+         " * hold is 0 or 1; BUSY when another thread holds them." + std::string(bare_metal(m) ? " A no-op here (no threads)." : "") + " */\n";
+    h += "int " + n + "_hold_threads(int hold);\n\n";
     h += "/* A static English description of a status code (never NULL). */\n";
     h += "const char* " + n + "_status_string(int status);\n\n";
     h += "/* The arena size in bytes (" + N + "_ARENA_BYTES). */\n";
@@ -162,6 +170,7 @@ std::string emit_header(const ModelInfo& m) {
     h += "    int run_rgb8(const uint8_t* rgb, int width, int height, int row_stride_bytes, " + out_t + "* output) const {\n";
     h += "        return " + n + "_run_rgb8(rgb, width, height, row_stride_bytes, output, arena_);\n    }\n";
     h += "    static int set_num_threads(int n) { return " + n + "_set_num_threads(n); }\n";
+    h += "    static int hold_threads(int hold) { return " + n + "_hold_threads(hold); }\n";
     h += "    static const char* status_string(int status) { return " + n + "_status_string(status); }\n";
     h += "    static size_t arena_bytes() { return " + n + "_arena_bytes(); }\n";
     h += "private:\n    void* arena_;\n};\n";
@@ -169,7 +178,7 @@ std::string emit_header(const ModelInfo& m) {
     return h;
 }
 
-std::string emit_glue(const ModelInfo& m, const std::string& preprocess_header) {
+std::string emit_glue(const ModelInfo& m, const std::string& preprocess_header, const std::string& thread_pool_header) {
     const std::string N = upper(m.name), n = m.name;
     const std::string in_t = c_type(m.in_dtype), out_t = c_type(m.out_dtype);
     const bool rgb = m.in_c == 3 && m.in_h == m.in_w;
@@ -179,6 +188,9 @@ std::string emit_glue(const ModelInfo& m, const std::string& preprocess_header) 
     s += "// order over the caller's arena. Model: " + comment_safe(m.model_file) + "\n\n";
     s += "#include \"" + n + ".h\"\n\n" + (bare ? "" : "#include <math.h>\n#include <pthread.h>\n") + "#include <stdint.h>\n\n";
     s += "#include \"HalideRuntime.h\"\n\n";
+    if (!bare)
+        s += "// ---- runtime/mncc_thread_pool.h, embedded ----\n" + thread_pool_header +
+             "// ---- end of runtime/mncc_thread_pool.h ----\n\n";
     s += "// ---- runtime/mncc_preprocess.h, embedded ----\n" + preprocess_header +
          "// ---- end of runtime/mncc_preprocess.h ----\n\n";
     s += "extern \"C\" {\n// One Halide kernel per layer: (input, output).\n";
@@ -228,7 +240,12 @@ pthread_once_t g_error_handler_once = PTHREAD_ONCE_INIT;
 void install_error_handler() { halide_set_error_handler(quiet_halide_error); }
 )") + R"(
 int run_layers(const void* input, void* output, unsigned char* arena) {
-)" + (bare ? "" : "    pthread_once(&g_error_handler_once, install_error_handler);\n") + R"(    for (const Layer& layer : kLayers) {
+)" + (bare ? "" : R"(    pthread_once(&g_error_handler_once, install_error_handler);
+    // Parallel loops of this call run on this library's pool (runtime/mncc_thread_pool.h)
+    // unless another thread's call holds it.
+    mncc_rt::Pool::install();
+    mncc_rt::Pool::Scope pool_scope(mncc_rt::Pool::instance());
+)") + R"(    for (const Layer& layer : kLayers) {
         halide_dimension_t in_dim[3], out_dim[3];
         halide_buffer_t in, out;
         describe(layer.in, input, output, arena, in_dim, &in);
@@ -295,8 +312,12 @@ int )" + n + R"(_run_rgb8(const uint8_t* rgb, int width, int height, int row_str
 int )" + n + R"(_set_num_threads(int n) {
     if (n < 1 || n > 256) return )" + N + R"(_BAD_SIZE;
     halide_set_num_threads(n);
-    return )" + N + R"(_OK;
+)" + (bare ? "" : "    mncc_rt::Pool::instance().set_threads(n);\n") + R"(    return )" + N + R"(_OK;
 }
+
+int )" + n + R"(_hold_threads(int hold) {
+    if (hold != 0 && hold != 1) return )" + N + R"(_BAD_SIZE;
+)" + (bare ? "    return " + N + "_OK;\n" : "    return mncc_rt::Pool::instance().hold(hold == 1) ? " + N + "_OK : " + N + "_BUSY;\n") + R"(}
 
 const char* )" + n + R"(_status_string(int status) {
     switch (status) {
@@ -305,6 +326,7 @@ const char* )" + n + R"(_status_string(int status) {
         case )" + N + R"(_BAD_SIZE: return "a size argument is out of range";
         case )" + N + R"(_MISALIGNED_ARENA: return "the arena is not aligned to )" + std::to_string(kLibArenaAlignment) + R"( bytes";
         case )" + N + R"(_RUNTIME_FAILURE: return "a kernel reported a runtime failure";
+        case )" + N + R"(_BUSY: return "another thread holds the worker threads";
     }
     return "unknown status code";
 }

@@ -51,8 +51,9 @@ constexpr int kLibArenaAlignment = 64;
 std::string comment_safe(const std::string& s);
 
 std::string emit_header(const ModelInfo& m);
-// `preprocess_header` is the text of runtime/mncc_preprocess.h, pasted in.
-std::string emit_glue(const ModelInfo& m, const std::string& preprocess_header);
+// `preprocess_header` and `thread_pool_header` are the text of runtime/mncc_preprocess.h
+// and runtime/mncc_thread_pool.h, pasted in (the pool only into hosted glue).
+std::string emit_glue(const ModelInfo& m, const std::string& preprocess_header, const std::string& thread_pool_header);
 std::string emit_manifest(const ModelInfo& m);
 
 }  // namespace mncc

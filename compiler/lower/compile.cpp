@@ -33,6 +33,7 @@ extern char** environ;
 namespace mncc {
 
 extern const char* const kPreprocessHeaderText;
+extern const char* const kThreadPoolHeaderText;
 
 namespace {
 
@@ -357,7 +358,7 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
     std::vector<std::string> objects = compile_kernels(g, m, low.layers, target, knobs, obj_dir, emit_cxx);
 
     write_file(dir / (m.name + ".h"), emit_header(m));
-    write_file(dir / (m.name + ".cpp"), emit_glue(m, kPreprocessHeaderText));
+    write_file(dir / (m.name + ".cpp"), emit_glue(m, kPreprocessHeaderText, kThreadPoolHeaderText));
     write_file(dir / (m.name + ".json"), emit_manifest(m));
     if (emit_cxx) {
         fs::rename(objects.back(), dir / fs::path(objects.back()).filename());   // the runtime object

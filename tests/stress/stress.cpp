@@ -7,7 +7,8 @@
 //   stress_app [--calls N] [--repeats R] [--skip-unless avx2] PART... [--reference REF.f32]
 //     api      bad arguments give the documented status codes, never crash, leave
 //              the output untouched; a good call afterwards still gives the same result
-//     threads  set_num_threads(1/2/4) and R repeated calls bit-identical; 8 threads with
+//     threads  set_num_threads(1/2/4), R repeated calls and calls with the workers held
+//              (hold_threads; BUSY for a second holder) bit-identical; 8 threads with
 //              their own arenas (and 8 sharing the internal arena) bit-identical to a
 //              single-threaded run; the RGB8 entry within 1e-4 of REF.f32, same argmax
 //     memory   N calls with a caller arena after warm-up: no heap growth (allocator
@@ -156,16 +157,17 @@ void part_api() {
     REJECT(net_set_num_threads(-1), NET_BAD_SIZE);
     REJECT(net_set_num_threads(257), NET_BAD_SIZE);
     REJECT(net_set_num_threads(INT_MIN), NET_BAD_SIZE);
+    for (int bad : {-1, 2, INT_MAX, INT_MIN}) REJECT(net_hold_threads(bad), NET_BAD_SIZE);
 #undef REJECT
 
     // Status strings are static, distinct and never NULL.
     const char* prev = nullptr;
-    for (int s : {NET_OK, NET_NULL_POINTER, NET_BAD_SIZE, NET_MISALIGNED_ARENA, NET_RUNTIME_FAILURE}) {
+    for (int s : {NET_OK, NET_NULL_POINTER, NET_BAD_SIZE, NET_MISALIGNED_ARENA, NET_RUNTIME_FAILURE, NET_BUSY}) {
         CHECK(net_status_string(s) != nullptr && *net_status_string(s));
         CHECK(prev == nullptr || std::strcmp(prev, net_status_string(s)) != 0);
         prev = net_status_string(s);
     }
-    for (int s : {-1, 5, INT_MAX, INT_MIN}) CHECK(std::strcmp(net_status_string(s), "unknown status code") == 0);
+    for (int s : {-1, 6, INT_MAX, INT_MIN}) CHECK(std::strcmp(net_status_string(s), "unknown status code") == 0);
     CHECK(net_arena_bytes() == NET_ARENA_BYTES);
 
     // Degenerate but valid images: a probability vector comes out.
@@ -254,6 +256,28 @@ void part_threads(int repeats, const char* reference) {
         const size_t i = r % want.size();
         CHECK(same(i < 4 ? run_float(inputs[i], arena.get()) : run_rgb(images[i - 4], arena.get()), want[i]));
     }
+
+    // One thread holds the workers (they spin between its calls): same results for
+    // it, BUSY for another thread's hold, whose calls still work (Halide's pool).
+    // Released, another thread can take them.
+    CHECK(net_hold_threads(1) == NET_OK);
+    CHECK(net_hold_threads(1) == NET_OK);   // holding twice is holding
+    for (size_t i = 0; i < want.size(); ++i)
+        CHECK(same(i < 4 ? run_float(inputs[i], arena.get()) : run_rgb(images[i - 4], arena.get()), want[i]));
+    std::thread([&] {
+        Arena mine;
+        CHECK(net_hold_threads(1) == NET_BUSY);
+        CHECK(net_hold_threads(0) == NET_OK);   // releases nothing it does not hold
+        CHECK(same(run_float(inputs[1], mine.get()), want[1]));
+    }).join();
+    CHECK(same(run_float(inputs[2], arena.get()), want[2]));
+    CHECK(net_hold_threads(0) == NET_OK);
+    std::thread([&] {
+        Arena mine;
+        CHECK(net_hold_threads(1) == NET_OK);
+        CHECK(same(run_float(inputs[3], mine.get()), want[3]));
+        CHECK(net_hold_threads(0) == NET_OK);
+    }).join();
 
     // 8 callers at once, each cycling through the inputs, with their own arenas
     // and then all on the internal one (serialised by the library's mutex).

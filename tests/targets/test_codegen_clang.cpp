@@ -128,11 +128,12 @@ TEST(CodegenClang, HeaderDeclaresExactlyTheManifestsApiInCAndCxx) {
         {N + "_OUTPUT_SIZE", j["output"]["size"]}, {N + "_NUM_CLASSES", j["classes"]},
         {N + "_ARENA_BYTES", j["arena_bytes"]}, {N + "_ARENA_ALIGNMENT", j["arena_alignment"]},
         {N + "_OK", 0}, {N + "_NULL_POINTER", 1}, {N + "_BAD_SIZE", 2}, {N + "_MISALIGNED_ARENA", 3},
-        {N + "_RUNTIME_FAILURE", 4}};
+        {N + "_RUNTIME_FAILURE", 4}, {N + "_BUSY", 5}};
     const std::map<std::string, std::vector<std::string>> want_functions{
         {n + "_run", {"int", "const float *", "float *", "void *"}},
         {n + "_run_rgb8", {"int", "const uint8_t *", "int", "int", "int", "float *", "void *"}},
         {n + "_set_num_threads", {"int", "int"}},
+        {n + "_hold_threads", {"int", "int"}},
         {n + "_status_string", {"const char *", "int"}},
         {n + "_arena_bytes", {"size_t"}}};
     for (const auto& args : std::vector<std::vector<std::string>>{{"-x", "c", "-std=c99", "-pedantic"},
@@ -172,7 +173,8 @@ TEST(CodegenClang, HostileNodeNamesStayInComments) {
         m.layers.push_back(L);
     }
     const std::string header = mncc::emit_header(m);
-    const std::string glue = mncc::emit_glue(m, "/* preprocess */\nstatic inline int mncc_preprocess_rgb8(const uint8_t*, int, int, int, int, float, float, float*) { return 0; }\n");
+    const std::string glue = mncc::emit_glue(m, "/* preprocess */\nstatic inline int mncc_preprocess_rgb8(const uint8_t*, int, int, int, int, float, float, float*) { return 0; }\n",
+                                              "/* pool */\nnamespace mncc_rt { struct Pool { static void install() {} static Pool& instance() { static Pool p; return p; } void set_threads(int) {} bool hold(bool) { return true; } struct Scope { explicit Scope(Pool&) {} }; }; }\n");
     // The manifest is valid JSON (UTF-8): names survive, invalid bytes as U+FFFD.
     const nlohmann::json manifest = nlohmann::json::parse(mncc::emit_manifest(m));
     EXPECT_EQ(manifest["layers"][0]["name"], names[0]);
