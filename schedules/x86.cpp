@@ -131,9 +131,11 @@ void schedule_conv(LayerFunc& L, const Target& t, const Knobs& k) {
 // parallel loop) and band of rows, the band is computed into a stack buffer with
 // register tiles of co_vectors x x_block over p = x + y * width, then copied to
 // the output. Tiles no longer stop at row ends: 6-pixel tiles on a 7x7 map
-// compute 54 pixels for 49 instead of 84; on 14x14 (two bands of 7 rows) 204 for
-// 196 instead of 252. A band is the most rows dividing the height whose buffer
-// fits kFlatMaxBytes (32 KiB, of a 48 KiB L1 that two hyperthreads may share).
+// compute 54 pixels for 49 instead of 84; on 14x14 (bands of 2 rows) 210 for 196
+// instead of 252. A band is the most rows dividing the height whose buffer fits
+// kFlatMaxBytes: Halide 14 puts larger allocations on the heap even with
+// MemoryType::Stack (with the former 32 KiB, a 9x9 or 10x10 map of 64 channels,
+// MobileNet at 288 or 320 pixels, called halide_malloc on every call).
 // Measured (synth 1.0/224, AVX-512, per-layer medians over 9-15 interleaved
 // rounds against row tiles, 2026-11-29, loaded machine): the 7x7 layers (whole
 // map in one band) 10-17% faster at 1 thread (Conv2d_13_pointwise fastest round
@@ -143,7 +145,7 @@ void schedule_conv(LayerFunc& L, const Target& t, const Knobs& k) {
 // 14x14 layers were within noise at 1 thread (-1..+3%) and up to 5%
 // slower at 2 threads with bands of 7 rows, so the default applies flat only
 // where the whole map fits one band (7x7); the knob offers it everywhere.
-constexpr int64_t kFlatMaxBytes = 32 * 1024;
+constexpr int64_t kFlatMaxBytes = 16 * 1024;
 
 void schedule_pointwise_flat(LayerFunc& L, const Target& t, const Knobs& k) {
     const int v = lanes(t, k, L.out_c), cv = k.at("co_vectors"), tile_c = v * cv;
@@ -166,6 +168,96 @@ void schedule_pointwise_flat(LayerFunc& L, const Target& t, const Knobs& k) {
         .unroll(pi);
     L.acc.compute_at(L.flat, po).vectorize(L.c, v).unroll(L.c).unroll(L.p);
     L.acc.update().reorder(L.c, L.p, L.r.x).vectorize(L.c, v).unroll(L.c).unroll(L.p);
+}
+
+// K-blocked pointwise (k_block knob), GEMM kc-blocking as in BLIS: the reduction
+// over the K input channels is split into chunks of kc, and each chunk's weight
+// sliver (kc x tile_c floats, 32 KiB for 128 x 64) stays in L1 while all register
+// tiles of a band of rows use it, instead of each tile streaming all K x tile_c
+// weights from L2 (128 KiB for K = 512: at the FMA peak that is ~21 B/cycle, about
+// what this core's L2 delivers to one thread). Per output-channel tile (the outer,
+// parallel loop) and band of rows, acc holds the band's sums over flat pixels in a
+// stack buffer, starting from the bias; per chunk (outermost) and register tile of
+// co_vectors x x_block pixels, the rfactor'd stage sums the chunk from zero in
+// registers and acc adds it. The sum is bias + chunk 0 + chunk 1 + ..., one fixed
+// order whatever the thread count. A band's last tile is rounded up (pixels past
+// the map are clamped reads, see pack_pointwise_weights) and the last band shifted
+// inwards (its rows recomputed from scratch, so overlaps store equal values).
+// Measured (2026-11-29, 1 thread, CPU time, the 2-core AVX-512 VM with the other
+// core busy; inner loop 4 weight loads + 6 broadcasts + 24 FMAs, no spills):
+// no gain, so off by default. Synth 1.0/224 through `mncc bench` programs run
+// alternately 15 times, k_block -1 against the default, per-layer paired ratios:
+// 14x14x512->512 0.97-1.02, 14x14 256->512 1.01, 28x28 256->256 1.01, 7x7 0.99-1.01;
+// at 2 threads (11 rounds, wall time) 0.94-1.05, unchanged layers 0.90-1.00. One
+// layer JIT-compiled and timed alone (15-25 interleaved rounds of 40 calls):
+// 14x14x512->512 chunks of 128 0.98-1.04, of 64 0.92-1.05, of 256 1.05; 7x7x1024
+// ->1024 and 7x7x512->1024 1.02. The default tiles recompute 28% of the 14x14
+// pixels (6-wide tiles on 14-wide rows) and stream each tile's 128 KiB weight
+// sliver from L2; chunks of 128 recompute 7% with L1-resident weights, flat tiles
+// (bands of 7 rows) 4% and 2 x 14 tiles (row_fit 2) none, both streaming from L2
+// (same runs: 0.99-1.01 and 0.96-1.05). Recomputed pixels do cost (14 rows of
+// 512 -> 64 channels: 14-wide 111 us, 18-wide 109, 12-wide 79), but the variants
+// avoiding them were about as much slower per computed pixel (K-blocked 0.966
+// there); why is open (no hardware counters in this VM). The knob stays for the
+// tuner (other caches, other devices).
+constexpr int64_t kKBlockL1Bytes = 32 * 1024;   // weight chunk budget of k_block -1
+// The tile loop of a band is unrolled: a band's start pixel is a multiple of the
+// row, so each tile's pixel offsets become constants. With the loop, Halide writes
+// (po + 7 * yo) * 6 for the pixel and keeps p % w, p / w in the reduction loop,
+// which LLVM 14 turned into per-iteration vector index arithmetic (vpextrq before
+// every broadcast): 1.7x slower. At most this many tiles per band (code size).
+constexpr int kKBlockMaxTiles = 16;
+
+struct KBlock {
+    int kc = 0, band = 0, tile_x = 0;   // kc 0: no blocking
+};
+
+// Input channels per chunk: the knob (-1: the most whose chunk of tile_c channels
+// fits kKBlockL1Bytes), lowered to a divisor of K; rows per band: the fewest
+// computed pixels (bands rounded up to whole tiles, times the bands) among the
+// bands whose buffer fits kFlatMaxBytes in at most kKBlockMaxTiles tiles,
+// then the most rows. No blocking when that leaves one chunk, chunks under 16
+// channels or no band fits.
+KBlock k_block(const LayerFunc& L, const Target& t, const Knobs& k, int tile_c) {
+    const int knob = k.at("k_block"), K = *as_const_int(L.r.x.extent()), cv = k.at("co_vectors");
+    KBlock b;
+    if (knob == 0) return b;
+    int kc = int(std::min<int64_t>(K, knob > 0 ? knob : kKBlockL1Bytes / (int64_t(tile_c) * 4)));
+    while (kc > 1 && K % kc != 0) --kc;
+    if (kc >= K || kc < 16) return b;
+    const int tile_x = std::clamp(std::min(k.at("x_block"), (vector_registers(t) - 1) / cv - 1), 1, L.out_w * L.out_h);
+    int64_t best = 0;
+    for (int rows = 1; rows <= L.out_h; ++rows) {
+        const int64_t px = (int64_t(rows) * L.out_w + tile_x - 1) / tile_x * tile_x;
+        const int64_t total = px * ((L.out_h + rows - 1) / rows);
+        const bool fits = px * tile_c * 4 <= kFlatMaxBytes && px / tile_x <= kKBlockMaxTiles;
+        if (fits && (best == 0 || total <= best)) best = total, b.band = rows;
+    }
+    if (b.band) b.kc = kc, b.tile_x = tile_x;
+    return b;
+}
+
+void schedule_pointwise_kblock(LayerFunc& L, const Target& t, const Knobs& k, const KBlock& b) {
+    const int v = lanes(t, k, L.out_c), tile_c = v * k.at("co_vectors");
+    Var co("co"), ci("ci"), yo("yo"), yi("yi"), po("po"), pi("pi"), ko("ko");
+    RVar ro("ro"), ri("ri");
+    L.output.split(L.c, co, ci, tile_c)
+        .split(L.y, yo, yi, b.band, TailStrategy::ShiftInwards)
+        .reorder(ci, L.x, yi, yo, co)
+        .vectorize(ci, v)
+        .unroll(ci);
+    if (L.out_c > tile_c && in_parallel(L, k)) L.output.parallel(co);
+    L.acc.compute_at(L.output, yo).store_in(MemoryType::Stack).vectorize(L.c, v).unroll(L.c);
+    Func part = L.acc.update().split(L.r.x, ro, ri, b.kc).rfactor(ro, ko);
+    L.acc.update()
+        .split(L.p, po, pi, b.tile_x, TailStrategy::RoundUp)
+        .reorder(L.c, pi, po, ro)
+        .vectorize(L.c, v)
+        .unroll(L.c)
+        .unroll(pi)
+        .unroll(po);
+    part.compute_at(L.acc, po).vectorize(L.c, v).unroll(L.c).unroll(L.p);
+    part.update().reorder(L.c, L.p, ri).vectorize(L.c, v).unroll(L.c).unroll(L.p);
 }
 
 // Pointwise: as conv, on weights packed at compile time into the register tile's
@@ -204,8 +296,11 @@ void schedule_pointwise(LayerFunc& L, const Target& t, const Knobs& k) {
     const bool flat_fits = int64_t(tile_c) * L.out_w * 4 <= kFlatMaxBytes && L.out_w * L.out_h > 1;
     const bool whole_map = int64_t(tile_c) * L.out_w * L.out_h * 4 <= kFlatMaxBytes;
     const bool flat = packed && flat_fits && (k.at("flat") == 1 || (k.at("flat") == -1 && co_outer && whole_map));
-    if (packed) pack_pointwise_weights(L, tile_c, flat);
-    if (flat)
+    const KBlock kb = packed ? k_block(L, t, kk, tile_c) : KBlock{};
+    if (packed) pack_pointwise_weights(L, tile_c, flat || kb.kc > 0);
+    if (kb.kc)
+        schedule_pointwise_kblock(L, t, kk, kb);
+    else if (flat)
         schedule_pointwise_flat(L, t, kk);
     else
         schedule_conv(L, t, kk);
@@ -295,8 +390,12 @@ const std::vector<KnobDecl>& x86_knob_space(KernelKind k) {
          "2: the cv x g tile with g dividing the row and the most accumulators"},
         {"flat", -1, {-1, 0, 1},
          "1: register tiles over bands of rows as one pixel dimension, one channel tile at a time "
-         "(when a row of the tile fits 32 KiB), 0: tiles within rows, -1: 1 with co tiles outermost "
-         "when the tile's whole map fits 32 KiB (7x7 maps)"},
+         "(when a row of the tile fits 16 KiB), 0: tiles within rows, -1: 1 with co tiles outermost "
+         "when the tile's whole map fits 16 KiB (7x7 maps)"},
+        {"k_block", 0, {0, -1, 64, 128, 256},
+         "input channels per reduction chunk, each chunk's weights reused from L1 by all register tiles "
+         "of a band of rows (co_outer and flat then do not apply); 0: whole reduction per tile, -1: the "
+         "most whose tile_c x chunk weights fit 32 KiB"},
         kParallel};
     static const std::vector<KnobDecl> depthwise{
         kVectorWidth,

@@ -276,9 +276,13 @@ void pack_pointwise_weights(LayerFunc& L, int tile, bool flat_pixels) {
     L.acc = Func(L.fn_name + "_acc");
     L.output = Func(L.fn_name);
     if (flat_pixels) {
+        // Pixels past the map read the last pixel: a schedule may round acc's pixel
+        // loop up to whole register tiles (an update stage cannot shift its tail
+        // inwards, which would add a partial sum twice); those values are never read.
         const int w = L.out_w;
+        Expr q = min(p, w * L.out_h - 1);
         L.acc(c, p) = L.bias(c);
-        L.acc(c, p) += L.input(L.r, p % w, p / w) * wp(c % tile, L.r, c / tile);
+        L.acc(c, p) += L.input(L.r, q % w, q / w) * wp(c % tile, L.r, c / tile);
         L.flat = Func(L.fn_name + "_flat");
         L.flat(c, p) = activate(L.acc(c, p), L.activation);
         L.output(c, x, y) = L.flat(c, x + y * w);

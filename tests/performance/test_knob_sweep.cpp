@@ -143,7 +143,7 @@ std::vector<Knobs> flat_configs() {
 
 // 32 -> 48 -> 64 channels on a 7x5 map pack into 16-lane tiles; 6-pixel tiles do
 // not divide the 35-pixel map (the last tile overlaps the one before). 16 -> 64
-// on 13x14: a 64-channel tile's map exceeds kFlatMaxBytes, so two bands of 7 rows.
+// on 13x14: a 64-channel tile's map exceeds the 16 KiB stack buffer, so bands of 2 rows.
 TEST(KnobSweep, FlatPixelPointwiseMatchesTheReference) {
     const Halide::Target host = Halide::get_jit_target_from_environment();
     int flat_checked = 0, layers = 0;
@@ -181,17 +181,25 @@ TEST(KnobSweep, FlatPixelPointwiseMatchesTheReference) {
     EXPECT_EQ(layers, 3);
 }
 
-// Whether the lowered pipeline of `L` has a parallel loop.
-bool has_parallel_loop(LayerFunc& L, const Halide::Target& t) {
+// The lowered statement (or, with `assembly`, the x86 assembly) of `L`'s pipeline.
+std::string compiled_text(LayerFunc& L, const Halide::Target& t, bool assembly = false) {
     char tmpl[] = "/tmp/mncc_stmt_XXXXXX";
     const int fd = mkstemp(tmpl);
-    if (fd < 0) return false;
+    if (fd < 0) return "";
     close(fd);
-    L.output.compile_to_lowered_stmt(tmpl, {L.input}, Halide::Text, t);
+    if (assembly)
+        L.output.compile_to_assembly(tmpl, {L.input}, t);
+    else
+        L.output.compile_to_lowered_stmt(tmpl, {L.input}, Halide::Text, t);
     std::stringstream text;
     text << std::ifstream(tmpl).rdbuf();
     std::remove(tmpl);
-    return text.str().find("halide_do_par_for") != std::string::npos;
+    return text.str();
+}
+
+// Whether the lowered pipeline of `L` has a parallel loop.
+bool has_parallel_loop(LayerFunc& L, const Halide::Target& t) {
+    return compiled_text(L, t).find("halide_do_par_for") != std::string::npos;
 }
 
 // The default parallel policy: layers of a few microseconds run serially (a
@@ -235,6 +243,107 @@ TEST(ParallelPolicy, DepthwiseOnlyWhenLarge) {
         ++checked;
     }
     EXPECT_EQ(checked, 6);   // one 112x112x32 and five 14x14x512 layers
+}
+
+// k_block: reduction chunks reused by all register tiles of a band of rows. 160 -> 64
+// channels on 13x14 (bands of 4 rows, the last shifted inwards, tiles rounded up
+// past the map's end; 160 is no multiple of 64 or 128, so chunks of 40 and 80),
+// then 64 -> 48 (one chunk: not blocked). Every declared value with varied tiles,
+// vector widths and parallel on and off: within 1e-5 of the reference, bit-identical
+// serial and parallel (only output-channel tiles run in parallel), and no heap
+// allocation (the band's buffer stays under Halide's 16 KiB stack limit).
+TEST(KnobSweep, KBlockedPointwiseMatchesTheReference) {
+    const Halide::Target host = Halide::get_jit_target_from_environment();
+    const Halide::Target asm_target = host.with_feature(Halide::Target::NoRuntime);
+    const Graph g = pointwise_net(14, 13, 160, {64, 48});
+    const Shape& s0 = g.node(g.input).shape;
+    std::vector<float> input(static_cast<size_t>(num_elements(s0)));
+    for (size_t i = 0; i < input.size(); ++i) input[i] = float((i * 7919) % 2001) / 1000.0f - 1.0f;
+    const std::vector<int> xbs{1, 2, 4, 6, 8}, cvs{0, 1, 2, 3, 4}, vws{0, 4, 8, 16};
+    int blocked = 0, configs = 0;
+    for (int id : g.topo_order()) {
+        const Node& n = g.node(id);
+        if (n.op != Op::Conv2D) continue;
+        Graph gi = g, go = g;
+        gi.output = n.inputs[0];
+        go.output = id;
+        const std::vector<float> in = gi.output == g.input ? input : run_reference(gi, input);
+        const std::vector<float> want = run_reference(go, input);
+        const Shape& is = g.node(n.inputs[0]).shape;
+        Halide::Buffer<float> bin{int(is[3]), int(is[2]), int(is[1])};
+        std::copy(in.begin(), in.end(), bin.data());
+        for (const KnobDecl& d : x86_knob_space(KernelKind::Pointwise)) {
+            if (d.name != "k_block") continue;
+            for (size_t ci = 0; ci < d.choices.size(); ++ci)
+                for (size_t j = 0; j < xbs.size(); ++j) {
+                    if (!std::getenv("MNCC_FULL_SWEEP") && j != ci % xbs.size() && j != 3) continue;
+                    Knobs k = x86_default_knobs(KernelKind::Pointwise);
+                    k["k_block"] = d.choices[ci], k["x_block"] = xbs[j], k["co_vectors"] = cvs[(ci + j) % cvs.size()];
+                    k["vector_width"] = vws[(ci + 2 * j) % vws.size()];
+                    std::vector<Halide::Buffer<float>> outs;
+                    bool is_blocked = false;
+                    for (int p : {0, 1}) {
+                        k["parallel"] = p;
+                        LayerFunc L = lower_layer(g, n, "b" + std::to_string(id));
+                        apply_x86_schedule(L, host, k);
+                        is_blocked = compiled_text(L, host).find("_intm") != std::string::npos;
+                        if (is_blocked && p == 0) {
+                            EXPECT_EQ(compiled_text(L, asm_target, true).find("halide_malloc"), std::string::npos)
+                                << n.name << " " << describe(k);
+                        }
+                        L.input.set(bin);
+                        outs.emplace_back(L.out_c, L.out_w, L.out_h);
+                        L.output.realize(outs.back(), host);
+                        for (size_t i = 0; i < want.size(); ++i)
+                            ASSERT_NEAR(outs.back().data()[i], want[i], 1e-5) << n.name << " " << describe(k) << " element " << i;
+                    }
+                    for (size_t i = 0; i < want.size(); ++i)
+                        ASSERT_EQ(outs[0].data()[i], outs[1].data()[i]) << n.name << " " << describe(k) << " element " << i;
+                    const int kb = d.choices[ci];
+                    if (kb == 0 || n.name == "pw48") {
+                        EXPECT_FALSE(is_blocked) << n.name << " " << describe(k);
+                    }
+                    if (kb == 64 || kb == 128) {
+                        EXPECT_EQ(is_blocked, n.name == "pw64") << n.name << " " << describe(k);
+                    }
+                    blocked += is_blocked;
+                    ++configs;
+                }
+        }
+    }
+    EXPECT_GT(blocked, 2);
+    EXPECT_GT(configs, 10);
+}
+
+// Stack buffers of pointwise schedules stay within Halide 14's 16 KiB stack limit
+// (larger MemoryType::Stack allocations call halide_malloc on every call): flat
+// pixels by default and with flat 1 on the 9x9 and 10x10 maps of MobileNet at 288
+// and 320 pixels (1024 channels), and the 14x14x512 -> 512 layer K-blocked by the
+// L1 budget (k_block -1: chunks of 128).
+TEST(KnobSweep, PointwiseStackBuffersStayOffTheHeap) {
+    const Halide::Target host = Halide::get_jit_target_from_environment().with_feature(Halide::Target::NoRuntime);
+    struct Case {
+        int hw, cin, cout;
+        const char* knob;
+        int value;
+    };
+    for (const Case& c : {Case{9, 128, 1024, "flat", -1}, Case{9, 128, 1024, "flat", 1},
+                          Case{10, 128, 1024, "flat", -1}, Case{10, 128, 1024, "flat", 1},
+                          Case{10, 128, 1024, "k_block", -1}, Case{14, 512, 512, "k_block", -1}}) {
+        const Graph g = pointwise_net(c.hw, c.hw, c.cin, {c.cout});
+        LayerFunc L = lower_layer(g, g.node(g.output), "s");
+        Knobs k = x86_default_knobs(L.kind);
+        k[c.knob] = c.value;
+        apply_x86_schedule(L, host, k);
+        const std::string what = std::to_string(c.hw) + "x" + std::to_string(c.hw) + " " + describe(k);
+        if (c.value == 1) {
+            EXPECT_TRUE(L.flat.defined()) << what;
+        }
+        if (c.hw == 14) {
+            EXPECT_NE(compiled_text(L, host).find("_intm"), std::string::npos) << what;
+        }
+        EXPECT_EQ(compiled_text(L, host, true).find("halide_malloc"), std::string::npos) << what;
+    }
 }
 
 }  // namespace
