@@ -14,8 +14,8 @@ const KnobDecl kParallel{"parallel", -1, {-1, 0, 1},
                           "1: parallel loop over rows or channel tiles, 0: serial, -1: parallel when the "
                           "layer's estimated one-thread time is at least 4 us"};
 constexpr double kParallelMinMicros = 4;
-// Depthwise layers gain from a second thread only when much larger (see in_parallel).
-constexpr double kParallelMinMicrosDepthwise = 64;
+// Depthwise layers gain from a second thread only when larger (see in_parallel).
+constexpr double kParallelMinMicrosDepthwise = 12;
 const KnobDecl kCoOuter{"co_outer", -1, {-1, 0, 1},
                         "1: output-channel tiles outermost (parallel over them), 0: rows outermost, "
                         "-1: 1 when the weights exceed 256 KiB"};
@@ -44,11 +44,14 @@ double estimated_micros(const LayerFunc& L) {
     return std::max(2.0 * double(L.mult_adds) / 1e5, double(L.io_bytes) / 2.5e4);
 }
 
-// Depthwise layers are memory-bound and share one cache between the threads: on synth
-// 1.0/224 at 2 threads (per-layer medians of `mncc bench --threads 1|2 --runs 30`,
-// 2026-11-29, load 0.6) the 14x14x512 layers (36 us serial) took 64 us in parallel
-// and the 7x7 one 17 -> 44 us; 28x28x256 (62 us) gained 9%, the 56x56 and larger
-// layers 30-73%. So they run in parallel from an estimated 64 us only.
+// Depthwise layers are memory-bound, and half of their input was written by the
+// other core (the previous layer ran on both). With Halide's thread pool (a
+// wake-up per loop) only layers from about 64 us gained; on mncc's own pool
+// (runtime/mncc_thread_pool.h) every depthwise layer of synth 1.0/224 gains at 2
+// threads (per-layer medians of 3 interleaved `mncc bench --threads 2` rounds,
+// parallel forced against the former default, 2026-11-29): 14x14x512 (33 us at one
+// thread) 0.61-0.70, 7x7x1024 (20 us) 0.93; the 0.25/128 ones (2-12 us) 0.81-1.31,
+// noise around 1. So they run in parallel from an estimated 12 us.
 bool in_parallel(const LayerFunc& L, const Knobs& k) {
     const int p = k.at("parallel");
     const double min_us = L.kind == KernelKind::Depthwise ? kParallelMinMicrosDepthwise : kParallelMinMicros;

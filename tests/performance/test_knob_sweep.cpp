@@ -225,24 +225,27 @@ TEST(ParallelPolicy, TinyLayersRunSeriallyLargeOnesInParallel) {
     EXPECT_TRUE(has_parallel_loop(L, host));
 }
 
-// Depthwise layers go parallel only from about 64 us: on synth 1.0/224 the 14x14x512
-// layers (36 us) ran slower on two threads, the 112x112x32 one (150 us) faster.
+// Depthwise layers go parallel from an estimated 12 us: on synth 1.0/224 every
+// stride-1 one (7x7x1024 at 16 us up to 112x112x32) gained from a second thread,
+// while those of 0.25/128 (64x64x8 at 10 us down to 4x4x256: noise) stay serial.
 TEST(ParallelPolicy, DepthwiseOnlyWhenLarge) {
     const Halide::Target host = Halide::get_jit_target_from_environment().with_feature(Halide::Target::NoRuntime);
-    Graph g = parse_tf_graphdef(synth_tf_graphdef(SynthOptions{}), "synth.pb", FrontendOptions{});
-    run_passes(g);
-    int checked = 0;
-    for (int id : g.topo_order()) {
-        const Node& n = g.node(id);
-        if (n.op != Op::DepthwiseConv2D || n.stride_h != 1) continue;
-        const int64_t hw = n.shape[1], c = n.shape[3];
-        if (!((hw == 14 && c == 512) || (hw == 112 && c == 32))) continue;
-        LayerFunc L = lower_layer(g, n, "dw" + std::to_string(id));
-        apply_x86_schedule(L, host, x86_default_knobs(L.kind));
-        EXPECT_EQ(has_parallel_loop(L, host), hw == 112) << n.name;
-        ++checked;
+    int parallel = 0, serial = 0;
+    for (const SynthOptions& o : {SynthOptions{}, SynthOptions{0.25, 128}}) {
+        Graph g = parse_tf_graphdef(synth_tf_graphdef(o), "synth.pb", FrontendOptions{});
+        run_passes(g);
+        for (int id : g.topo_order()) {
+            const Node& n = g.node(id);
+            if (n.op != Op::DepthwiseConv2D || n.stride_h != 1) continue;
+            const bool want = o.alpha == 1.0;
+            LayerFunc L = lower_layer(g, n, "dw" + std::to_string(id));
+            apply_x86_schedule(L, host, x86_default_knobs(L.kind));
+            EXPECT_EQ(has_parallel_loop(L, host), want) << o.alpha << " " << n.name;
+            ++(want ? parallel : serial);
+        }
     }
-    EXPECT_EQ(checked, 6);   // one 112x112x32 and five 14x14x512 layers
+    EXPECT_EQ(parallel, 9);
+    EXPECT_EQ(serial, 9);
 }
 
 // k_block: reduction chunks reused by all register tiles of a band of rows. 160 -> 64
