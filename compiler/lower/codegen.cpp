@@ -146,9 +146,10 @@ std::string emit_header(const ModelInfo& m) {
          " * sizes, a stride below width * 3, or a network whose input is not square RGB. */\n";
     h += "int " + n + "_run_rgb8(const uint8_t* rgb, int width, int height, int row_stride_bytes, " + out_t +
          "* output,\n    void* arena);\n\n";
-    h += "/* Sets the number of worker threads used by every later call (process-wide);\n"
-         " * 1 runs on the calling thread only. Results do not depend on it. BAD_SIZE unless\n"
-         " * 1 <= n <= 256. */\n";
+    h += "/* Sets the number of threads this library's later calls use: the caller plus n - 1\n"
+         " * workers of the library's own pool (also Halide's process-wide count, for any other\n"
+         " * Halide code); 1 runs on the calling thread only. Until set: HL_NUM_THREADS, else\n"
+         " * the number of CPUs. Results do not depend on it. BAD_SIZE unless 1 <= n <= 256. */\n";
     h += "int " + n + "_set_num_threads(int n);\n\n";
     h += "/* hold = 1: the calling thread keeps this library's worker threads until it calls\n"
          " * this with hold = 0. They then spin between its calls instead of sleeping, which\n"

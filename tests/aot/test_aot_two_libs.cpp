@@ -1,9 +1,10 @@
 // Two mncc libraries linked into one application (synth 1.0/224 compiled
 // twice: to the probabilities and, with --output, to the logits). Each `.a`
 // carries its own copy of the Halide runtime; its symbols are weak, so the
-// link succeeds and both networks share one runtime and one thread pool. The
-// probabilities library must equal softmax of the logits library's output,
-// also when both run at the same time on two threads.
+// link succeeds and both networks share one runtime; each runs its parallel
+// loops on its own thread pool (runtime/mncc_thread_pool.h), handing the other's
+// loops on. The probabilities library must equal softmax of the logits
+// library's output, also when both run at the same time on two threads.
 #include <gtest/gtest.h>
 
 #include <cmath>
