@@ -15,6 +15,28 @@ int lanes(const Target& t, int extent) {
     return v;
 }
 
+// Estimated one-thread time in microseconds: the layer's mult-adds at the rate
+// its kind reaches (dot products about 300 GOP/s, the rest about 20) or its 8-bit
+// activations at 25 GB/s, whichever is larger; unknown work (0) counts as large.
+double estimated_micros(const LayerFunc& L) {
+    if (L.mult_adds == 0 && L.io_bytes == 0) return 1e9;
+    const bool dot = L.r.defined() && L.kind != KernelKind::Depthwise;
+    return std::max(2.0 * double(L.mult_adds) / (dot ? 3e5 : 2e4), double(L.io_bytes) / 2.5e4);
+}
+
+// A parallel loop costs a fork and join on mncc's pool: layers under a few
+// microseconds run serially (the float schedules' thresholds, schedules/x86.cpp).
+bool worth_parallel(const LayerFunc& L) {
+    return estimated_micros(L) >= (L.kind == KernelKind::Depthwise ? 12.0 : 4.0);
+}
+
+// Bytes of the packed 8-bit weights of a dot-product layer.
+int64_t weight_bytes(const LayerFunc& L) {
+    int64_t n = L.out_c;
+    for (int i = 0; i < L.r.dimensions(); ++i) n *= *as_const_int(L.r[i].extent());
+    return n;
+}
+
 // Conv and pointwise: (cv x V) channels by xb pixels of int32 accumulators.
 void schedule_conv(LayerFunc& L, const Target& t) {
     const int v = lanes(t, L.out_c);
@@ -22,7 +44,7 @@ void schedule_conv(LayerFunc& L, const Target& t) {
     const int xb = std::min(4, L.out_w);
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
     L.output.split(L.c, co, ci, v * cv).split(L.x, xo, xi, xb).reorder(ci, xi, co, xo, L.y).vectorize(ci, v);
-    if (L.out_h > 1) L.output.parallel(L.y);
+    if (L.out_h > 1 && worth_parallel(L)) L.output.parallel(L.y);
     L.acc.compute_at(L.output, co).vectorize(L.c, v).unroll(L.c).unroll(L.x);
     std::vector<VarOrRVar> order{L.c, L.x};
     for (int i = 0; i < L.r.dimensions(); ++i) order.push_back(L.r[i]);
@@ -30,17 +52,60 @@ void schedule_conv(LayerFunc& L, const Target& t) {
     L.acc.update().reorder(order).vectorize(L.c, v).unroll(L.c).unroll(L.x);
 }
 
+// Pixels per VNNI register tile of 4 channel vectors (32 zmm): 7 (28 accumulators,
+// 4 weight vectors, the broadcast and the 0x80 constant of the int8 -> u8 xor: 2
+// accumulators spill, objdump) where it divides the row and the reduction has at
+// least 128 taps, else the width in 4..6 that computes the fewest pixels
+// (ShiftInwards recomputes a row's last tile), the wider on ties.
+// Measured (synth 1.0/224 int8, 1 thread, per-layer medians of 5 interleaved
+// rounds, 2026-11-29, loaded machine): 4 x 7 against 4 x 6 on 14x14 maps
+// (K = 512) 0.74-0.87, 28x28 0.72-0.93, 7x7 0.87, 56x56 K = 128 0.98; but
+// 112x112 K = 32 1.12 and 56x56 K = 64 1.08 (the tile's requantisation spills
+// where the reduction is short).
+int x_block(const LayerFunc& L) {
+    const int taps = L.r.dimensions() ? int(weight_bytes(L) / L.out_c) : 0;
+    if (L.out_w % 7 == 0 && taps >= 128) return 7;
+    int best = std::min(4, L.out_w);
+    for (int g = 5; g <= std::min(6, L.out_w); ++g)
+        if ((L.out_w + g - 1) / g * g <= (L.out_w + best - 1) / best * best) best = g;
+    return best;
+}
+
 // The dot-product form (layers_q.h, DotProducts): the 4 channels of r.x reduce
 // atomically inside each int32 lane (vpdpbusd, sdot); the input sums are
-// computed per x tile. A small window (the first layer's 3x3) is unrolled.
+// computed per row (or per x tile with co tiles outermost). A small window
+// (the first layer's 3x3) is unrolled.
+// Register tile: 4 channel vectors by x_block pixels with AVX-512 VNNI (vpdpbusd),
+// 4 x 4 elsewhere (AVX-512 without VNNI and arm64 unmeasured; on AVX2, synth
+// 1.0/224, 3 interleaved rounds, 2 x 4 was 1.03-1.07x slower on the 14x14 layers).
+// Weights above 256 KiB (the 7x7 layers) are walked with output-channel tiles
+// outermost, each tile's weights reused over the whole map, and the channel
+// tiles are the parallel loop (7x7x1024 -> 1024 at 1 thread, one run each: 0.39
+// ms with rows outermost and 4 x 4 tiles, 0.34 co-outer with 4 x 6; 0.21 against
+// 0.24 in the final interleaved comparison with 4 x 7). Weights packed as [taps / 4][co][4] (layers_q.cpp):
+// a tile reads 256 contiguous bytes per step; repacking them as [co / 64][taps / 4]
+// [64][4] (c % 64 in the index) made LLVM rebuild weight vectors with inserts
+// and spill more (objdump), so not done.
 void schedule_dot(LayerFunc& L, const Target& t) {
     const int v = lanes(t, L.out_c);
     const int cv = std::max(1, std::min(4, L.out_c / v));
-    const int xb = std::min(4, L.out_w);
+    const int xb = t.has_feature(Target::AVX512_SapphireRapids) ? x_block(L) : std::min(4, L.out_w);
+    const bool co_outer = L.kind == KernelKind::Pointwise && weight_bytes(L) > 256 * 1024;
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
-    L.output.split(L.c, co, ci, v * cv).split(L.x, xo, xi, xb).reorder(ci, xi, xo, co, L.y).vectorize(ci, v);
-    if (L.out_h > 1) L.output.parallel(L.y);
-    if (L.sum_f.defined()) L.sum_f.compute_at(L.output, L.y);
+    L.output.split(L.c, co, ci, v * cv, TailStrategy::ShiftInwards)
+        .split(L.x, xo, xi, xb, TailStrategy::ShiftInwards)
+        .vectorize(ci, v)
+        .unroll(ci)
+        .unroll(xi);
+    if (co_outer) {
+        L.output.reorder(ci, xi, xo, L.y, co);
+        if (L.out_c > v * cv && worth_parallel(L)) L.output.parallel(co);
+        if (L.sum_f.defined()) L.sum_f.compute_at(L.output, xo);
+    } else {
+        L.output.reorder(ci, xi, xo, co, L.y);
+        if (L.out_h > 1 && worth_parallel(L)) L.output.parallel(L.y);
+        if (L.sum_f.defined()) L.sum_f.compute_at(L.output, L.y);
+    }
     L.acc.compute_at(L.output, xo).vectorize(L.c, v).unroll(L.c).unroll(L.x);
     Stage update = L.acc.update();
     if (L.kind == KernelKind::Conv)
@@ -50,19 +115,26 @@ void schedule_dot(LayerFunc& L, const Target& t) {
     update.atomic().vectorize(L.r.x).vectorize(L.c, v).unroll(L.c).unroll(L.x);
 }
 
-// FC in the dot-product form: 4 independent vectors of output channels.
+// FC in the dot-product form: 4 independent vectors of output channels, the
+// channel tiles in parallel when the layer is large enough.
 void schedule_fc_dot(LayerFunc& L, const Target& t) {
     const int v = lanes(t, L.out_c);
     const int cv = std::max(1, std::min(4, L.out_c / v));
     Var co("co"), ci("ci");
-    L.output.split(L.c, co, ci, v * cv).vectorize(ci, v);
+    L.output.split(L.c, co, ci, v * cv, TailStrategy::ShiftInwards).vectorize(ci, v).unroll(ci);
+    if (L.out_c > v * cv && worth_parallel(L)) L.output.parallel(co);
     if (L.sum_f.defined()) L.sum_f.compute_root();
     L.acc.compute_at(L.output, co).vectorize(L.c, v).unroll(L.c);
     L.acc.update().reorder(L.r.x, L.c, L.r.y).atomic().vectorize(L.r.x).vectorize(L.c, v).unroll(L.c);
 }
 
 // Depthwise: one int32 vector of channels by 4 pixels by 2 rows per tile, the
-// window unrolled (a 3x3 stride-1 tile reads 4 input rows, not 2 x 3).
+// window unrolled (a 3x3 stride-1 tile reads 4 input rows, not 2 x 3); products
+// in 16 bits, summed in 16 bits while exact (layers_q.cpp). Measured (synth
+// 1.0/224 int8, host, 1 thread, per-layer medians of 5 interleaved rounds,
+// 2026-11-29): the 16-bit partial sums (vpmullw + vpaddw, a widening per 2 taps
+// instead of 32-bit vpmulld per tap) 0.81-0.85x the time on every depthwise layer;
+// 32-lane vectors (one zmm of int16) on top 1.04-1.12x slower than 16 lanes.
 void schedule_depthwise(LayerFunc& L, const Target& t) {
     const int v = lanes(t, L.out_c);
     const int tile_x = std::min(4, L.out_w), tile_y = std::min(2, L.out_h);
@@ -73,12 +145,12 @@ void schedule_depthwise(LayerFunc& L, const Target& t) {
         .vectorize(ci)
         .unroll(xi)
         .unroll(yi);
-    if (L.out_h > tile_y) L.output.parallel(yo);
+    if (L.out_h > tile_y && worth_parallel(L)) L.output.parallel(yo);
 }
 
 void schedule_elementwise(LayerFunc& L, const Target& t) {
     L.output.vectorize(L.c, lanes(t, L.out_c));
-    if (L.out_h > 1) L.output.parallel(L.y);
+    if (L.out_h > 1 && worth_parallel(L)) L.output.parallel(L.y);
 }
 
 void schedule_fc(LayerFunc& L, const Target& t) {

@@ -1,6 +1,8 @@
 #include "lower/layers_q.h"
 
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "reference/quantized.h"
 #include "support/error.h"
@@ -119,7 +121,7 @@ struct Requant {
     Buffer<int32_t> mult, shift;
     bool uniform = true;
     int64_t max_abs_acc = 0;
-    int max_left = 0;
+    int max_shift = std::numeric_limits<int>::min();   // the largest shift (< 0: right shifts only)
     Expr multiplier(Expr c) const { return uniform ? Expr(mult(0)) : mult(std::move(c)); }
     Expr shift_of(Expr c) const { return uniform ? Expr(shift(0)) : shift(std::move(c)); }
 };
@@ -131,7 +133,7 @@ Requant requant_params(const Node& in, const Node& n, const std::string& name) {
         r.mult(c) = m[size_t(c)].multiplier;
         r.shift(c) = m[size_t(c)].shift;
         r.uniform = r.uniform && m[size_t(c)].multiplier == m[0].multiplier && m[size_t(c)].shift == m[0].shift;
-        r.max_left = std::max(r.max_left, m[size_t(c)].shift);
+        r.max_shift = std::max(r.max_shift, m[size_t(c)].shift);
     }
     const quant::Range x = quant::dtype_range(in.dtype);
     const int64_t x_zp = in.quant.zero_point[0], dx = std::max(x_zp - x.lo, x.hi - x_zp);
@@ -145,7 +147,7 @@ Requant requant_params(const Node& in, const Node& n, const std::string& name) {
 
 Expr finish(Expr acc, const Requant& q, Expr c, const Node& n, Type out_t) {
     const quant::Range r = quant::activation_range(n.dtype, n.quant, n.activation);
-    Expr y = multiply_by_quantized_multiplier(acc, q.multiplier(c), q.shift_of(c), q.max_abs_acc, q.max_left) +
+    Expr y = multiply_by_quantized_multiplier(acc, q.multiplier(c), q.shift_of(c), q.max_abs_acc, q.max_shift) +
              n.quant.zero_point[0];
     return cast(out_t, clamp(y, r.lo, r.hi));
 }
@@ -273,8 +275,11 @@ void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, T
 // Products in 16 bits: the weights as int8 w8 = w' - s_w(c) (s_w = 128 - w_zp for
 // uint8 weights, -w_zp for int8), so |x * w8| <= 255 * 128 fits int16 (one
 // vpmullw / vpmaddwd-class multiply instead of a 32-bit one); the shift comes
-// back as s_w(c) * (the taps' sum of x) where some s_w is not 0.
-void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t) {
+// back as s_w(c) * (the taps' sum of x) where some s_w is not 0. With
+// partial_sums16, runs of consecutive taps are also summed in int16 (vpaddw, one
+// widening per run) while max |x| * sum |w8| over the run fits int16 in every
+// channel (int8 activations with full-range weights: pairs of taps).
+void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, bool partial_sums16) {
     const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
     if (in.c != out.c) fail(g, n, "depthwise output channels differ from input channels");
     check_window(g, n, in, out);
@@ -293,13 +298,27 @@ void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc&
     Func padded = padded_input(L, in_n, in);
     Var c = L.c, x = L.x, y = L.y;
     const Type sum_t = n.kernel_h * n.kernel_w <= 128 ? Int(16) : Int(32);   // 128 * 255 fits int16
-    Expr sum = f.b(c), sum_x = cast(sum_t, 0);
+    const int x_max = in_n.dtype == DType::UInt8 ? 255 : 128;
+    std::vector<int64_t> bound(size_t(in.c), 0);
+    Expr sum = f.b(c), sum_x = cast(sum_t, 0), part;
     for (int ky = 0; ky < n.kernel_h; ++ky)
         for (int kx = 0; kx < n.kernel_w; ++kx) {
             Expr v = padded(c, x * n.stride_w - n.pad_left + kx, y * n.stride_h - n.pad_top + ky);
-            sum += cast<int32_t>(cast<int16_t>(v) * cast<int16_t>(w8(c, kx, ky)));
+            Expr prod = cast<int16_t>(v) * cast<int16_t>(w8(c, kx, ky));
+            bool fits = part.defined() && partial_sums16;
+            for (int ch = 0; fits && ch < in.c; ++ch)
+                fits = bound[size_t(ch)] + x_max * std::abs(int(w8(ch, kx, ky))) <= 32767;
+            if (!fits) {
+                if (part.defined()) sum += cast<int32_t>(part);
+                part = prod;
+                std::fill(bound.begin(), bound.end(), 0);
+            } else {
+                part += prod;
+            }
+            for (int ch = 0; ch < in.c; ++ch) bound[size_t(ch)] += x_max * std::abs(int(w8(ch, kx, ky)));
             sum_x += cast(sum_t, v);
         }
+    sum += cast<int32_t>(part);
     if (any_s_w) sum += (uniform ? Expr(s_w(0)) : s_w(c)) * cast<int32_t>(sum_x);
     L.output(c, x, y) = finish(sum, q, c, n, out_t);
     fix_shape(L.input, {in.c, in.w, in.h});
@@ -371,24 +390,27 @@ void lower_softmax(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L
 
 }  // namespace
 
-Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64_t max_abs_x, int max_left) {
+Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64_t max_abs_x, int max_shift) {
     const Expr lo = Int(32).min(), hi = Int(32).max();
     Expr left = max(shift, 0), right = max(-shift, 0);
     // What the bound proves: |x * 2^left| < 2^30, so the shift does not saturate
     // and, as |high mul| <= |its input| for a multiplier below 2^31, adding half
     // of 2^right (at most 2^30) to it cannot overflow.
-    const bool small = max_abs_x >= 0 && max_abs_x < (int64_t(1) << 30) && max_left >= 0 && max_left <= 30 &&
+    const int max_left = std::max(max_shift, 0);
+    const bool small = max_abs_x >= 0 && max_abs_x < (int64_t(1) << 30) && max_shift <= 30 &&
                        (max_abs_x << max_left) < (int64_t(1) << 30);
-    // Saturating x * 2^left (compared before shifting, so nothing overflows).
-    Expr a = small ? x << left : select(x > (hi >> left), hi, select(x < (lo >> left), lo, x << left));
+    // Saturating x * 2^left (compared before shifting, so nothing overflows); no
+    // shift at all when every shift is a right shift.
+    Expr a = small ? (max_shift <= 0 ? x : x << left)
+                   : select(x > (hi >> left), hi, select(x < (lo >> left), lo, x << left));
     // gemmlowp's SaturatingRoundingDoublingHighMul is floor((a*b + 2^30) / 2^31), saturated:
     // exactly Halide's rounding_mul_shift_right(a, b, 31) (only INT_MIN * INT_MIN saturates).
     Expr h = Internal::rounding_mul_shift_right(a, multiplier, 31);
     // RoundingDivideByPOT: half away from zero (rounding_shift_right would round half up).
     const Expr one = Internal::make_const(UInt(32), 1);
-    if (small) {   // floor((h + half - [h < 0 and right > 0]) / 2^right)
+    if (small) {   // floor((h + half - [h < 0 and right > 0]) / 2^right); right > 0 for sure when max_shift < 0
         Expr half = cast<int32_t>((one << cast<uint32_t>(right)) >> 1);
-        return (h + half + ((h >> 31) & select(right > 0, -1, 0))) >> right;
+        return (h + half + (max_shift < 0 ? h >> 31 : (h >> 31) & select(right > 0, -1, 0))) >> right;
     }
     Expr mask = cast<int32_t>((one << cast<uint32_t>(right)) - one);
     Expr threshold = (mask >> 1) + select(h < 0, 1, 0);
@@ -416,7 +438,10 @@ LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_nam
             L.kind = is_pointwise(n) ? KernelKind::Pointwise : KernelKind::Conv;
             lower_conv(g, n, in, L, out_t, dot);
             break;
-        case Op::DepthwiseConv2D: L.kind = KernelKind::Depthwise; lower_depthwise(g, n, in, L, out_t); break;
+        case Op::DepthwiseConv2D:
+            L.kind = KernelKind::Depthwise;
+            lower_depthwise(g, n, in, L, out_t, dot != DotProducts::None);
+            break;
         case Op::AvgPool:
             if (in.quant.scale != n.quant.scale || in.quant.zero_point != n.quant.zero_point)
                 fail(g, n, "quantized AvgPool needs the same input and output quantisation");
@@ -431,6 +456,8 @@ LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_nam
         fix_shape(L.output.output_buffer(), {L.out_c, L.out_w, L.out_h});
     else
         fix_shape(L.output.output_buffer(), {L.out_c});
+    L.mult_adds = node_mult_adds(g, n);
+    L.io_bytes = num_elements(in.shape) + num_elements(n.shape);   // 8-bit activations
     return L;
 }
 

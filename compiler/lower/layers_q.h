@@ -35,10 +35,12 @@ bool is_quantized_layer(const Node& n);
 // SaturatingRoundingDoublingHighMul), rounding right shift half away from zero.
 // `multiplier` in [0, 2^31) and `shift` in [-31, 30] are int32 Exprs. Given
 // bounds known at compile time, |x| <= max_abs_x (-1: none) and shift <=
-// max_left, cheaper forms are used where they prove that the left shift cannot
-// saturate and the rounding cannot overflow (same results for such x).
+// max_shift, cheaper forms are used where they prove that the left shift cannot
+// saturate and the rounding cannot overflow (same results for such x); with
+// max_shift <= 0 the left shift is left out, with max_shift < 0 the rounding's
+// test for a zero right shift too.
 Halide::Expr multiply_by_quantized_multiplier(Halide::Expr x, Halide::Expr multiplier, Halide::Expr shift,
-                                              int64_t max_abs_x = -1, int max_left = 30);
+                                              int64_t max_abs_x = -1, int max_shift = 30);
 
 // Kernel function name: <model>_u8_<kind>_<index> (or _i8_).
 std::string kernel_name_q(const std::string& model, const Node& n, int index);
@@ -53,7 +55,9 @@ std::string kernel_name_q(const std::string& model, const Node& n, int index);
 enum class DotProducts { None, U8xI8, I8xI8 };
 
 // Builds the integer algorithm for quantized layer node `n` (throws mncc::Error
-// naming the node for anything outside the supported set).
+// naming the node for anything outside the supported set). With a dot-product
+// form, depthwise layers also sum runs of taps in int16 where that is exact
+// (HVX, which passes None for them, keeps one 32-bit sum per tap).
 LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, DotProducts dot = DotProducts::None);
 
 }  // namespace mncc

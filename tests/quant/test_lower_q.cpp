@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <random>
 
@@ -196,6 +197,58 @@ TEST(QuantLower, UInt8DepthwiseStride2SamePaddingRelu6) {
     expect_conv_matches<uint8_t>(k, 12);
 }
 
+// Depthwise with 16-bit partial sums (the dot-product targets: consecutive taps
+// summed in int16 while max |x| * sum |w8| fits): int8 activations (taps in
+// pairs), uint8 with weights of the whole 8-bit range (one tap per sum) and with
+// weights near the zero point (the whole window in one sum), stride 1 and 2.
+TEST(QuantLower, DepthwisePartialSums16MatchReference) {
+    for (int stride : {1, 2}) {
+        SCOPED_TRACE("stride " + std::to_string(stride));
+        {
+            Case k = make_case(Op::DepthwiseConv2D, DType::Int8, 9, 10, 40);
+            Node& n = k.g.node(1);
+            set_window(n, 3, stride, 9);
+            n.pad_left = stride == 1 ? 1 : 0, n.pad_right = stride == 1 ? 1 : 1;
+            n.shape = {1, (9 + stride - 1) / stride, stride == 1 ? 10 : 5, 40};
+            n.activation = Activation::Relu6;
+            set_weights(n, DType::Int8, {3, 3, 40}, 50 + stride, 0.2f);
+            expect_conv_matches<int8_t>(k, 51, DotProducts::U8xI8);
+        }
+        for (bool near_zero_point : {false, true}) {
+            SCOPED_TRACE(near_zero_point ? "uint8 weights near the zero point" : "uint8 weights over 0..255");
+            Case k = make_case(Op::DepthwiseConv2D, DType::UInt8, 10, 10, 32);
+            Node& n = k.g.node(1);
+            set_window(n, 3, stride, 10);
+            n.shape = {1, 10 / stride, 10 / stride, 32};
+            n.activation = Activation::Relu6;
+            set_weights(n, DType::UInt8, {3, 3, 32}, 52, near_zero_point ? 0.5f : 0.05f);
+            if (near_zero_point)
+                for (int32_t& q : n.weights.qdata) q = 121 + q % 21;   // |w - 131| <= 10
+            expect_conv_matches<uint8_t>(k, 53, DotProducts::U8xI8);
+        }
+    }
+}
+
+// The x86 dot-product schedule's other paths: 7-pixel register tiles (rows a
+// multiple of 7, at least 128 taps per output), and weights above 256 KiB walked
+// with output-channel tiles outermost and in parallel (600 channels: the last
+// tile shifted inwards), on int8 and on uint8 (input sums) activations.
+TEST(QuantLower, DotProductLargePointwiseMatchesReference) {
+    for (DType dt : {DType::Int8, DType::UInt8}) {
+        SCOPED_TRACE(dt == DType::UInt8 ? "uint8" : "int8");
+        for (auto [h, w, ci, co] : {std::array<int, 4>{3, 14, 128, 64}, std::array<int, 4>{7, 7, 512, 600}}) {
+            SCOPED_TRACE(std::to_string(w) + " wide, " + std::to_string(ci) + " -> " + std::to_string(co));
+            Case k = make_case(Op::Conv2D, dt, h, w, ci);
+            Node& n = k.g.node(1);
+            n.shape = {1, h, w, co};
+            n.activation = Activation::Relu6;
+            set_weights(n, dt, {1, 1, ci, co}, 60 + ci, 0.004f);
+            if (dt == DType::UInt8) expect_conv_matches<uint8_t>(k, 61, DotProducts::U8xI8);
+            else expect_conv_matches<int8_t>(k, 61, DotProducts::U8xI8);
+        }
+    }
+}
+
 TEST(QuantLower, UInt8ConvMultiplierAboveOne) {
     Case k = make_case(Op::Conv2D, DType::UInt8, 5, 5, 3);
     Node& n = k.g.node(1);
@@ -306,6 +359,23 @@ TEST(QuantLower, RequantisationMatchesReferenceOnEdgeValues) {
                     diffs += out(int(a), int(b), c) != quant::multiply_by_quantized_multiplier(
                                                              std::clamp(xs[a], -kBound, kBound), {ms[b], c - 31});
         EXPECT_EQ(diffs, 0);
+    }
+    // The bounded form with right shifts only (max_shift 0: no left shift; -1: no
+    // test for a zero right shift either), on shifts up to the bound.
+    for (int max_shift : {0, -1}) {
+        constexpr int32_t kBound = (1 << 29) - 1;
+        Func f("requant_right_" + std::to_string(-max_shift));
+        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, max_shift);
+        f.vectorize(i, 16);
+        const int shifts = 32 + max_shift;   // -31..max_shift
+        Buffer<int32_t> out = f.realize({int(xs.size()), int(ms.size()), shifts});
+        int diffs = 0;
+        for (int c = 0; c < shifts; ++c)
+            for (size_t b = 0; b < ms.size(); ++b)
+                for (size_t a = 0; a < xs.size(); ++a)
+                    diffs += out(int(a), int(b), c) != quant::multiply_by_quantized_multiplier(
+                                                             std::clamp(xs[a], -kBound, kBound), {ms[b], c - 31});
+        EXPECT_EQ(diffs, 0) << "max_shift " << max_shift;
     }
     // Constant multiplier and shift (what uint8 per-tensor layers bake in).
     const std::vector<std::pair<int32_t, int>> consts = {{1 << 30, -31}, {1 << 30, -7}, {1992123456, -1}, {kMin, 0}, {1518500250, 3}, {kMax, 30}};
