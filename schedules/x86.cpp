@@ -16,6 +16,11 @@ const KnobDecl kParallel{"parallel", -1, {-1, 0, 1},
 constexpr double kParallelMinMicros = 4;
 // Depthwise layers gain from a second thread only when larger (see in_parallel).
 constexpr double kParallelMinMicrosDepthwise = 12;
+const KnobDecl kFuse{"fuse", 0, {-1, 0, 1},
+                     "1: absorb the producing depthwise layer (when this layer is its only consumer) and "
+                     "compute it inside this layer's pixel tiles, one kernel; 0: two kernels; -1: fuse when "
+                     "this layer's weights fit 128 KiB"};
+constexpr int64_t kFuseMaxWeightBytes = 128 * 1024;
 const KnobDecl kCoOuter{"co_outer", -1, {-1, 0, 1},
                         "1: output-channel tiles outermost (parallel over them), 0: rows outermost, "
                         "-1: 1 when the weights exceed 256 KiB"};
@@ -309,6 +314,64 @@ void schedule_pointwise(LayerFunc& L, const Target& t, const Knobs& k) {
         schedule_conv(L, t, kk);
 }
 
+// Fused depthwise -> pointwise (fuse knob, lower_fused): per row and block of
+// pixels, the depthwise stage computes all its channels for the block into a stack
+// buffer (vectorised over channels, 4 pixels unrolled so neighbouring windows share
+// loads), then per output-channel tile the block's register tiles (as
+// schedule_conv's, on packed weights) reduce over it, so a tile's weight sliver is
+// reused from L1 across the block. Loop nest: rows { pixel blocks { dw block;
+// co tiles { register tiles } } }; each depthwise value is computed once (tails
+// shifted inwards recompute equal values). A block is the most whole register tiles
+// whose buffer fits kFlatMaxBytes (Halide 14 moves larger stack allocations to the
+// heap): 32 channels take a 112-pixel row, 128 take 30 pixels, 1024 take 4 (tile_x
+// shrinks to fit). co_outer, flat, k_block and row_fit do not apply.
+// Measured (synth 1.0/224, AVX-512, `mncc bench --runs 30 --keep` timing programs
+// of {"pointwise": {"fuse": F}} and {"fuse": 0} run alternately, per-pair ratios
+// fused / (dw + pw) of per-layer medians, 2026-11-29, 2-core VM shared):
+// - fuse -1 (the 4 pairs with pointwise weights up to 128 KiB, 112..28-pixel maps),
+//   9 rounds: 1 thread (CPU time) 0.97, 0.96, 1.00, 0.99 (rounds 0.93-1.10), network
+//   7.81 vs 7.90 ms, paired 1.00 (0.97-1.03); 2 threads 0.94-1.00, network 0.98
+//   (0.68-1.01, noisy). Within noise for the network, so the default stays 0.
+// - fuse 1 on all 13 pairs: the larger-weight pairs lose (28x28x256 1.21; 5 rounds
+//   of the form without the unrolled depthwise pixels: 14x14x512 1.24-1.66, 7x7x1024
+//   2.35; network 1.38): their pointwise layers run co tiles outermost unfused
+//   (co_outer); fused, every block re-reads all weights.
+// - Without the unrolled depthwise pixels the small pairs were 1.08-1.14; pixel tiles
+//   of one register tile (rows { xo { dw tile; co tiles } }) 1.02-1.11; blocks of 2
+//   rows (half the pixels per block) 1.01-1.23.
+// The depthwise output the two kernels exchange (at most 1.6 MB) stays in this
+// machine's 2 MiB L2, so fusion saves little (halide14-measured.md: 0-2%).
+void schedule_fused(LayerFunc& L, const Target& t, const Knobs& k) {
+    const int v = lanes(t, k, L.out_c);
+    int cv = std::clamp(co_vectors(t, k), 1, std::max(1, L.out_c / v));
+    while (cv > 1 && L.out_c % (v * cv) != 0) --cv;
+    const int tile_c = v * cv;
+    int tile_x = std::clamp(std::min(k.at("x_block"), (vector_registers(t) - 1) / cv - 1), 1, L.out_w);
+    while (tile_x > 1 && int64_t(L.dw_c) * tile_x * 4 > kFlatMaxBytes) --tile_x;
+    // Pixels per depthwise block: the most whole register tiles whose buffer fits.
+    const int block = std::min(L.out_w, std::max(tile_x, int(kFlatMaxBytes / (int64_t(L.dw_c) * 4)) / tile_x * tile_x));
+    if (L.out_c % tile_c == 0) pack_pointwise_weights(L, tile_c, false);
+    Var co("co"), ci("ci"), xb("xb"), xr("xr"), xo("xo"), xi("xi"), dco("dco"), dci("dci"), dxo("dxo"), dxi("dxi");
+    L.output.split(L.x, xb, xr, block, TailStrategy::ShiftInwards)
+        .split(xr, xo, xi, tile_x, TailStrategy::ShiftInwards)
+        .split(L.c, co, ci, tile_c, TailStrategy::ShiftInwards)
+        .reorder(ci, xi, xo, co, xb, L.y)
+        .vectorize(ci, v)
+        .unroll(ci)
+        .unroll(xi);
+    parallel_rows(L, k);
+    L.acc.compute_at(L.output, xo).vectorize(L.c, v).unroll(L.c).unroll(L.x);
+    L.acc.update().reorder(L.c, L.x, L.r.x, L.y).vectorize(L.c, v).unroll(L.c).unroll(L.x);
+    const int dv = lanes(t, k, L.dw_c);
+    L.dw.compute_at(L.output, xb)
+        .store_in(MemoryType::Stack)
+        .split(L.c, dco, dci, dv, TailStrategy::ShiftInwards)
+        .split(L.x, dxo, dxi, std::min(4, block), TailStrategy::ShiftInwards)
+        .reorder(dci, dxi, dco, dxo)
+        .vectorize(dci)
+        .unroll(dxi);
+}
+
 // Depthwise: (c_vectors x V) channels by x_block pixels by y_block rows per tile,
 // the window unrolled in the algorithm; memory-bound, so channels stay innermost.
 // Measured (synth 1.0/224, 1 thread, CPU time, all 13 layers): 1x4 pixels
@@ -399,7 +462,7 @@ const std::vector<KnobDecl>& x86_knob_space(KernelKind k) {
          "input channels per reduction chunk, each chunk's weights reused from L1 by all register tiles "
          "of a band of rows (co_outer and flat then do not apply); 0: whole reduction per tile, -1: the "
          "most whose tile_c x chunk weights fit 32 KiB"},
-        kParallel};
+        kFuse, kParallel};
     static const std::vector<KnobDecl> depthwise{
         kVectorWidth,
         {"c_vectors", 1, {1, 2, 4}, "channel vectors per tile"},
@@ -422,6 +485,12 @@ const std::vector<KnobDecl>& x86_knob_space(KernelKind k) {
     return softmax;
 }
 
+bool x86_fuse(const Graph& g, const Node& pw, const Knobs& k) {
+    const int f = k.at("fuse");
+    return (f == 1 || (f == -1 && num_elements(pw.weights.shape) * 4 <= kFuseMaxWeightBytes)) &&
+           fusable_depthwise(g, pw) >= 0;
+}
+
 Knobs x86_default_knobs(KernelKind k) {
     Knobs r;
     for (const KnobDecl& d : x86_knob_space(k)) r[d.name] = d.default_value;
@@ -431,7 +500,12 @@ Knobs x86_default_knobs(KernelKind k) {
 void apply_x86_schedule(LayerFunc& L, const Target& t, const Knobs& k) {
     switch (L.kind) {
         case KernelKind::Conv: schedule_conv(L, t, k); break;
-        case KernelKind::Pointwise: schedule_pointwise(L, t, k); break;
+        case KernelKind::Pointwise:
+            if (L.dw.defined())
+                schedule_fused(L, t, k);
+            else
+                schedule_pointwise(L, t, k);
+            break;
         case KernelKind::Depthwise: schedule_depthwise(L, t, k); break;
         case KernelKind::AvgPool: schedule_pool(L, t, k); break;
         case KernelKind::FullyConnected: schedule_fc(L, t, k); break;

@@ -37,6 +37,11 @@ const char* kernel_kind_name(KernelKind k);              // "conv", "pointwise",
 const std::vector<KnobDecl>& x86_knob_space(KernelKind k);
 Knobs x86_default_knobs(KernelKind k);
 
+// Whether pointwise node `pw` of `g` absorbs its producing depthwise node into one
+// kernel (lower_fused): fusable_depthwise(g, pw) and pw's knob fuse is 1.
+// Decided per kind or node name, never per kernel index.
+bool x86_fuse(const Graph& g, const Node& pw, const Knobs& knobs);
+
 // Schedules L.output (and its intermediates) for CPU target `t`. `knobs` must
 // hold a value for every knob of L.kind.
 void apply_x86_schedule(LayerFunc& L, const Halide::Target& t, const Knobs& knobs);

@@ -330,7 +330,7 @@ int cmd_bench(const Args& args) {
 
 const char* kTuneHelp =
     "usage: mncc tune MODEL [--target=TARGET] -o FILE [--runner CMD] [--budget 20m] [--trials N]\n"
-    "                [--runs N] [--threads N] [--cache FILE] [--timeout S] [--cxx CXX]\n"
+    "                [--runs N] [--threads N] [--cache FILE] [--timeout S] [--cxx CXX] [--schedule FILE]\n"
     "\n"
     "Times, layer by layer, the knob values the target's schedules declare (the default\n"
     "first), checks every candidate's output against the reference interpreter, and writes\n"
@@ -343,7 +343,9 @@ const char* kTuneHelp =
     "  --cache FILE     measurements by (layer, target, device, version); default\n"
     "                   $MNCC_TUNE_CACHE or ~/.cache/mncc/tune-cache.json. A rerun reuses them.\n"
     "  --timeout S      seconds per candidate run before it counts as failed (default 120)\n"
-    "  --min-gain P     percent a candidate must beat the default by to replace it (default 3)\n";
+    "  --min-gain P     percent a candidate must beat the default by to replace it (default 3)\n"
+    "  --schedule FILE  start each layer's search from this schedule file's knobs; its pointwise\n"
+    "                   `fuse` values decide which depthwise+pointwise pairs are tuned as one kernel\n";
 
 int cmd_tune(const Args& args) {
     if (!args.has("o")) throw UsageError("tune needs -o FILE");
@@ -354,6 +356,7 @@ int cmd_tune(const Args& args) {
     to.runner = args.get("runner");
     to.cache_file = args.get("cache");
     to.cxx = args.get("cxx");
+    to.schedule_file = args.get("schedule");
     to.trials = args.integer("trials", to.trials, 1, 10000);
     to.runs = args.integer("runs", to.runs, 1, 100000);
     to.threads = args.integer("threads", 1, 1, 256);
@@ -388,7 +391,7 @@ int main(int argc, char** argv) {
           cmd_bench}},
         {"tune",
          {kTuneHelp, {},
-          {"target", "runner", "budget", "trials", "runs", "threads", "cache", "timeout", "min-gain", "cxx", "stop-after-layers",
+          {"target", "runner", "budget", "trials", "runs", "threads", "cache", "timeout", "min-gain", "cxx", "stop-after-layers", "schedule",
            "input", "output", "dump-ir"},
           cmd_tune}},
         {"synth", {kSynthHelp, {}, {"alpha", "resolution", "classes", "seed", "quantize"}, cmd_synth}},

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <Halide.h>
@@ -21,6 +23,7 @@
 #include "lower/layers_q.h"
 #include "lower/schedule_file.h"
 #include "lower/sha256.h"
+#include "passes/plan_memory.h"
 #include "schedules/arm64.h"
 #include "schedules/hexagon_q.h"
 #include "schedules/x86.h"
@@ -152,10 +155,11 @@ int node_root(const Graph& g, int id) {
 struct Lowered {
     ModelInfo info;
     std::vector<std::pair<int, std::string>> layers;   // node id, kernel name
+    std::vector<int> fused_dw;     // per kernel: the depthwise node it absorbs (fused_pairs), or -1
 };
 
 // Checks the graph and its memory plan; fills everything but the kernels.
-Lowered plan(const Graph& g, const CompileOptions& opts) {
+Lowered plan(const Graph& g, const CompileOptions& opts, const ScheduleKnobs& knobs) {
     Lowered r;
     ModelInfo& m = r.info;
     const int n_nodes = static_cast<int>(g.nodes.size());
@@ -213,6 +217,9 @@ Lowered plan(const Graph& g, const CompileOptions& opts) {
         m.arena_bytes = m.scratch_offset + num_elements(in.shape) * 4;
     }
 
+    const std::map<int, int> fused = fused_pairs(g, knobs);
+    std::set<int> absorbed;   // computed inside their pointwise's kernel
+    for (const auto& [pw, dw] : fused) absorbed.insert(dw);
     for (int id : g.topo_order()) {
         const Node& n = g.node(id);
         if (n.op == Op::Input) {
@@ -225,28 +232,34 @@ Lowered plan(const Graph& g, const CompileOptions& opts) {
             continue;
         }
         if (n.inputs.empty()) throw Error(node_error(g.source_file, n.name, op_name(n.op), "has no input"));
+        if (absorbed.count(id)) continue;
+        const auto f = fused.find(id);
+        const Node* dw = f == fused.end() ? nullptr : &g.node(f->second);
+        const Node& first = dw ? *dw : n;   // the kernel reads this node's input
         EmittedLayer L;
-        L.node_name = n.name;
-        L.op = op_name(n.op);
+        L.node_name = dw ? fused_name(*dw, n) : n.name;
+        L.op = dw ? std::string(op_name(dw->op)) + "+" + op_name(n.op) : op_name(n.op);
         L.activation = activation_name(n.activation);
         if (is_quantized_layer(n) != m.quantized)
             throw Error(node_error(g.source_file, n.name, op_name(n.op),
                                    "mixes float and quantized layers; mncc compiles all-float or all-integer networks"));
         L.fn_name = m.quantized ? kernel_name_q(opts.name, n, static_cast<int>(m.layers.size()))
+                    : dw        ? fused_kernel_name(opts.name, *dw, static_cast<int>(m.layers.size()))
                                 : kernel_name(opts.name, n, static_cast<int>(m.layers.size()));
-        L.in_shape = g.node(n.inputs[0]).shape;
+        L.in_shape = g.node(first.inputs[0]).shape;
         L.out_shape = n.shape;
-        L.in = ref(n.inputs[0], n);
+        L.in = ref(first.inputs[0], first);
         L.out = ref(id, n);
         const bool four_d = n.op != Op::FullyConnected && n.op != Op::Softmax;
         L.in.extents = halide_extents(L.in_shape, four_d);
         L.out.extents = halide_extents(L.out_shape, four_d);
-        L.mult_adds = node_mult_adds(g, n);
-        L.params = node_params(n);
+        L.mult_adds = node_mult_adds(g, n) + (dw ? node_mult_adds(g, *dw) : 0);
+        L.params = node_params(n) + (dw ? node_params(*dw) : 0);
         m.mult_adds += L.mult_adds;
         m.params += L.params;
         m.weights_bytes += L.params * (m.quantized ? 1 : 4);
         r.layers.push_back({id, L.fn_name});
+        r.fused_dw.push_back(dw ? dw->id : -1);
         m.layers.push_back(std::move(L));
     }
     return r;
@@ -254,7 +267,7 @@ Lowered plan(const Graph& g, const CompileOptions& opts) {
 
 // Lowers, schedules and compiles every layer into `obj_dir`; returns the objects.
 std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std::vector<std::pair<int, std::string>>& layers,
-                                         const ResolvedTarget& rt_target, const ScheduleKnobs& knobs,
+                                         const std::vector<int>& fused_dw, const ResolvedTarget& rt_target, const ScheduleKnobs& knobs,
                                          const fs::path& obj_dir, bool emit_cxx) {
     const Halide::Target& target = rt_target.target;
     std::vector<std::string> objects;
@@ -277,7 +290,9 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
                                         ? DotProducts::U8xI8
                                     : rt_target.arm && target.has_feature(Halide::Target::ARMDotProd) ? DotProducts::I8xI8
                                                                                                      : DotProducts::None;
-            funcs.push_back(m.quantized ? lower_layer_q(g, n, layers[i].second, dot) : lower_layer(g, n, layers[i].second));
+            funcs.push_back(m.quantized          ? lower_layer_q(g, n, layers[i].second, dot)
+                            : fused_dw[i] >= 0 ? lower_fused(g, g.node(fused_dw[i]), n, layers[i].second)
+                                               : lower_layer(g, n, layers[i].second));
         } catch (const Halide::Error& e) {
             throw halide_failed(i, e);
         }
@@ -286,7 +301,7 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
         LayerFunc& L = funcs[i];
         // Quantized layers have fixed schedules (schedules/x86_q.h): no knobs.
         const Knobs k = m.quantized ? (rt_target.hexagon ? hexagon_q_default_knobs(L.kind) : Knobs{})
-                                    : knobs.knobs_for(static_cast<int>(i), g.node(layers[i].first).name, L.kind);
+                                    : knobs.knobs_for(static_cast<int>(i), m.layers[i].node_name, L.kind);
         m.layers[i].kind = kernel_kind_name(L.kind);
         m.layers[i].knobs_json = nlohmann::json(k).dump();
         try {
@@ -319,6 +334,21 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
     return objects;
 }
 
+// A fused kernel reads its depthwise's input while writing its pointwise's output,
+// which the graph's memory plan may have put in the same place (ping-pong: the
+// pointwise output reuses the depthwise input's space). Returns `g` itself when
+// nothing is fused, else `g` with the plan redone (into `out`) as if each fused
+// pointwise read its depthwise's input directly: the graph and the reference
+// interpreter's view of it are unchanged, only the library's arena layout.
+const Graph& fused_memory_plan(const Graph& g, const std::map<int, int>& fused, Graph& out) {
+    if (fused.empty()) return g;
+    out = g;
+    for (const auto& [pw, dw] : fused) out.node(pw).inputs = {g.node(dw).inputs.at(0)};
+    plan_memory(out);
+    for (const auto& [pw, dw] : fused) out.node(pw).inputs = {dw};
+    return out;
+}
+
 // Writes everything into `dir` (a fresh temporary directory).
 void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
     if (opts.emit != "library" && opts.emit != "c++") fail("--emit must be library or c++, not '" + opts.emit + "'");
@@ -342,7 +372,9 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
                                                       : " (Debian: apt-get install " + target.package + ")"));
     const std::string model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file, "compile"));
     const ScheduleKnobs knobs = load_schedule_file(opts.schedule_file, target.arm, {model_sha256, opts.target, MNCC_VERSION_STRING});
-    Lowered low = plan(g, opts);
+    Graph replanned;
+    const Graph& gk = fused_memory_plan(g, fused_pairs(g, knobs), replanned);   // what the kernels see
+    Lowered low = plan(gk, opts, knobs);
     ModelInfo& m = low.info;
     m.name = opts.name;
     m.model_file = opts.model_file;
@@ -355,7 +387,7 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
     const bool emit_cxx = opts.emit == "c++";
     const fs::path obj_dir = dir / (emit_cxx ? m.name + "_kernels" : std::string("obj"));
     fs::create_directory(obj_dir);
-    std::vector<std::string> objects = compile_kernels(g, m, low.layers, target, knobs, obj_dir, emit_cxx);
+    std::vector<std::string> objects = compile_kernels(gk, m, low.layers, low.fused_dw, target, knobs, obj_dir, emit_cxx);
 
     write_file(dir / (m.name + ".h"), emit_header(m));
     write_file(dir / (m.name + ".cpp"), emit_glue(m, kPreprocessHeaderText, kThreadPoolHeaderText));

@@ -122,8 +122,37 @@ void lower_conv(const Graph& g, const Node& n, LayerFunc& L) {
     L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
 }
 
+// ---- DepthwiseConv2D (multiplier 1) ----------------------------------------
+// f(c, x, y) = bias(c) + sum_{ky,kx} in(c, x*s-pl+kx, y*s-pt+ky) * w(c, kx, ky), unrolled in the
+// algorithm (windows are small): no reduction stage, no intermediate. Reads L.input;
+// returns the output extents.
+Hwc define_depthwise(const Graph& g, const Node& n, LayerFunc& L, Func f, const std::string& name) {
+    const Hwc in = nhwc(g, n, data_input(g, n).shape, "input"), out = nhwc(g, n, n.shape, "output");
+    if (in.c != out.c) fail(g, n, "depthwise output channels differ from input channels");
+    check_window(g, n, in, out);
+    check_tensor(g, n, n.weights, {n.kernel_h, n.kernel_w, in.c}, "weights");
+    check_tensor(g, n, n.bias, {out.c}, "bias");
+    Buffer<float> w = constant(n.weights, {in.c, n.kernel_w, n.kernel_h}, name + "_w");
+    Buffer<float> b = constant(n.bias, {out.c}, name + "_b");
+    Func padded = BoundaryConditions::constant_exterior(L.input, 0.0f, {{Expr(), Expr()}, {0, in.w}, {0, in.h}});
+    Var c = L.c, x = L.x, y = L.y;
+    Expr sum = b(c);
+    for (int ky = 0; ky < n.kernel_h; ++ky)
+        for (int kx = 0; kx < n.kernel_w; ++kx)
+            sum += padded(c, x * n.stride_w - n.pad_left + kx, y * n.stride_h - n.pad_top + ky) * w(c, kx, ky);
+    f(c, x, y) = activate(sum, n.activation);
+    fix_shape(L.input, {in.c, in.w, in.h});
+    return out;
+}
+
+void lower_depthwise(const Graph& g, const Node& n, LayerFunc& L) {
+    const Hwc out = define_depthwise(g, n, L, L.output, L.fn_name);
+    L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
+}
+
 // ---- Pointwise (1x1 Conv2D, stride 1, no padding) ---------------------------
 // acc(co, x, y) = bias(co) + sum_ci in(ci, x, y) * w(co, ci); weights [ci][co], co innermost.
+// `in` is L.pw_in: the input, or the fused depthwise stage.
 void lower_pointwise(const Graph& g, const Node& n, LayerFunc& L) {
     const Hwc in = nhwc(g, n, data_input(g, n).shape, "input"), out = nhwc(g, n, n.shape, "output");
     if (in.w != out.w || in.h != out.h) fail(g, n, "pointwise output spatial size differs from input");
@@ -133,35 +162,16 @@ void lower_pointwise(const Graph& g, const Node& n, LayerFunc& L) {
     Buffer<float> b = constant(n.bias, {out.c}, L.fn_name + "_b");
     L.r = RDom(0, in.c, "r");
     Var c = L.c, x = L.x, y = L.y;
+    if (!L.dw.defined()) {
+        L.pw_in = L.input;
+        fix_shape(L.input, {in.c, in.w, in.h});
+    }
     L.acc = Func(L.fn_name + "_acc");
     L.acc(c, x, y) = b(c);
-    L.acc(c, x, y) += L.input(L.r, x, y) * w(c, L.r);
+    L.acc(c, x, y) += L.pw_in(L.r, x, y) * w(c, L.r);
     L.output(c, x, y) = activate(L.acc(c, x, y), n.activation);
-    fix_shape(L.input, {in.c, in.w, in.h});
     L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
     L.weights = w, L.bias = b, L.activation = n.activation;
-}
-
-// ---- DepthwiseConv2D (multiplier 1) ----------------------------------------
-// out(c, x, y) = bias(c) + sum_{ky,kx} in(c, x*s-pl+kx, y*s-pt+ky) * w(c, kx, ky), unrolled in the
-// algorithm (windows are small): no reduction stage, no intermediate.
-void lower_depthwise(const Graph& g, const Node& n, LayerFunc& L) {
-    const Hwc in = nhwc(g, n, data_input(g, n).shape, "input"), out = nhwc(g, n, n.shape, "output");
-    if (in.c != out.c) fail(g, n, "depthwise output channels differ from input channels");
-    check_window(g, n, in, out);
-    check_tensor(g, n, n.weights, {n.kernel_h, n.kernel_w, in.c}, "weights");
-    check_tensor(g, n, n.bias, {out.c}, "bias");
-    Buffer<float> w = constant(n.weights, {in.c, n.kernel_w, n.kernel_h}, L.fn_name + "_w");
-    Buffer<float> b = constant(n.bias, {out.c}, L.fn_name + "_b");
-    Func padded = BoundaryConditions::constant_exterior(L.input, 0.0f, {{Expr(), Expr()}, {0, in.w}, {0, in.h}});
-    Var c = L.c, x = L.x, y = L.y;
-    Expr sum = b(c);
-    for (int ky = 0; ky < n.kernel_h; ++ky)
-        for (int kx = 0; kx < n.kernel_w; ++kx)
-            sum += padded(c, x * n.stride_w - n.pad_left + kx, y * n.stride_h - n.pad_top + ky) * w(c, kx, ky);
-    L.output(c, x, y) = activate(sum, n.activation);
-    fix_shape(L.input, {in.c, in.w, in.h});
-    L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
 }
 
 // ---- AvgPool ------------------------------------------------------------------
@@ -217,6 +227,14 @@ void lower_softmax(const Graph& g, const Node& n, LayerFunc& L) {
     L.out_c = co;
 }
 
+LayerFunc new_layer(const std::string& fn_name, bool four_d) {
+    LayerFunc L;
+    L.fn_name = fn_name;
+    L.input = ImageParam(Float(32), four_d ? 3 : 1, fn_name + "_in");
+    L.output = Func(fn_name);
+    return L;
+}
+
 }  // namespace
 
 std::string kernel_name(const std::string& model, const Node& n, int index) {
@@ -232,12 +250,13 @@ std::string kernel_name(const std::string& model, const Node& n, int index) {
     return model + "_f32_" + k + "_" + std::to_string(index);
 }
 
+std::string fused_kernel_name(const std::string& model, const Node& dw, int index) {
+    return model + "_f32_dw" + window_suffix(dw) + "_pw_" + std::to_string(index);
+}
+
 LayerFunc lower_layer(const Graph& g, const Node& n, const std::string& fn_name) {
-    LayerFunc L;
-    L.fn_name = fn_name;
     const bool four_d = n.op != Op::FullyConnected && n.op != Op::Softmax;
-    L.input = ImageParam(Float(32), four_d ? 3 : 1, fn_name + "_in");
-    L.output = Func(fn_name);
+    LayerFunc L = new_layer(fn_name, four_d);
     switch (n.op) {
         case Op::Conv2D:
             if (is_pointwise(n)) {
@@ -263,6 +282,32 @@ LayerFunc lower_layer(const Graph& g, const Node& n, const std::string& fn_name)
     return L;
 }
 
+int fusable_depthwise(const Graph& g, const Node& pw) {
+    if (!is_pointwise(pw) || pw.dtype != DType::Float32 || pw.inputs.size() != 1) return -1;
+    const int id = pw.inputs[0];
+    if (id < 0 || id >= static_cast<int>(g.nodes.size()) || id == g.output) return -1;
+    const Node& dw = g.node(id);
+    if (dw.op != Op::DepthwiseConv2D || dw.dead || dw.dtype != DType::Float32) return -1;
+    const std::vector<int> users = g.consumers(id);
+    return users.size() == 1 && users[0] == pw.id ? id : -1;
+}
+
+LayerFunc lower_fused(const Graph& g, const Node& dw, const Node& pw, const std::string& fn_name) {
+    if (fusable_depthwise(g, pw) != dw.id) fail(g, pw, "cannot absorb '" + dw.name + "': fusion needs a float pointwise layer that is the only consumer of "
+                    "a float depthwise layer");
+    LayerFunc L = new_layer(fn_name, true);
+    L.kind = KernelKind::Pointwise;
+    L.dw = Func(fn_name + "_dw");
+    const Hwc mid = define_depthwise(g, dw, L, L.dw, fn_name + "_dw");
+    L.pw_in = L.dw;
+    L.dw_c = mid.c;
+    lower_pointwise(g, pw, L);
+    fix_shape(L.output.output_buffer(), {L.out_c, L.out_w, L.out_h});
+    L.mult_adds = node_mult_adds(g, dw) + node_mult_adds(g, pw);
+    L.io_bytes = (num_elements(data_input(g, dw).shape) + num_elements(pw.shape)) * 4;
+    return L;
+}
+
 void pack_pointwise_weights(LayerFunc& L, int tile, bool flat_pixels) {
     const int co = L.weights.dim(0).extent(), ci = L.weights.dim(1).extent();
     if (L.kind != KernelKind::Pointwise || tile < 1 || co % tile != 0)
@@ -282,13 +327,13 @@ void pack_pointwise_weights(LayerFunc& L, int tile, bool flat_pixels) {
         const int w = L.out_w;
         Expr q = min(p, w * L.out_h - 1);
         L.acc(c, p) = L.bias(c);
-        L.acc(c, p) += L.input(L.r, q % w, q / w) * wp(c % tile, L.r, c / tile);
+        L.acc(c, p) += L.pw_in(L.r, q % w, q / w) * wp(c % tile, L.r, c / tile);
         L.flat = Func(L.fn_name + "_flat");
         L.flat(c, p) = activate(L.acc(c, p), L.activation);
         L.output(c, x, y) = L.flat(c, x + y * w);
     } else {
         L.acc(c, x, y) = L.bias(c);
-        L.acc(c, x, y) += L.input(L.r, x, y) * wp(c % tile, L.r, c / tile);
+        L.acc(c, x, y) += L.pw_in(L.r, x, y) * wp(c % tile, L.r, c / tile);
         L.output(c, x, y) = activate(L.acc(c, x, y), L.activation);
     }
     fix_shape(L.output.output_buffer(), {L.out_c, L.out_w, L.out_h});

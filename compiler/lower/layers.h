@@ -41,14 +41,31 @@ struct LayerFunc {
     // p = x + y * out_w, and output(c, x, y) copies flat.
     Halide::Func flat;
     Halide::Var p{"p"};
+    // Pointwise only: what acc reduces over, (ci, x, y): the input, or in a fused
+    // kernel (lower_fused) the depthwise stage dw, which reads the input.
+    Halide::Func pw_in, dw;
+    int dw_c = 0;                 // fused: the depthwise stage's channels (= the pointwise's input channels)
 };
 
 // Kernel function name: <model>_f32_<kind><kxk>s<stride>_<index>.
 std::string kernel_name(const std::string& model, const Node& n, int index);
 
+// Fused kernel name: <model>_f32_dw<kxk>s<stride>_pw_<index>.
+std::string fused_kernel_name(const std::string& model, const Node& dw, int index);
+
 // Builds the algorithm for layer node `n` of `g` (checks the shapes it relies on;
 // throws mncc::Error naming the node otherwise).
 LayerFunc lower_layer(const Graph& g, const Node& n, const std::string& fn_name);
+
+// The DepthwiseConv2D node a pointwise node `pw` can absorb, or -1: pw is a float
+// pointwise Conv2D (1x1, stride 1, no padding) whose data input is a float
+// DepthwiseConv2D that has no other consumer and is not the graph's output.
+int fusable_depthwise(const Graph& g, const Node& pw);
+
+// One kernel for depthwise node `dw` followed by pointwise node `pw`
+// (fusable_depthwise(g, pw) == dw.id): kind Pointwise, input dw's input, output
+// pw's output; dw is a Func the schedule computes inside the pointwise's tiles.
+LayerFunc lower_fused(const Graph& g, const Node& dw, const Node& pw, const std::string& fn_name);
 
 // Redefines pointwise layer L (same name, input and result) with its weights
 // repacked at compile time as [co / tile][ci][tile]: the weights of one input

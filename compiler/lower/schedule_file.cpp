@@ -62,9 +62,40 @@ const Knobs& ScheduleKnobs::knobs_for(int index, const std::string& name, Kernel
                            kernel_kind_name(e.first) + ", the model's layer is a " + kernel_kind_name(kind));
         return e.second;
     };
-    if (auto it = by_index.find(index); it != by_index.end()) return pick(it->second);
-    if (auto it = by_name.find(name); it != by_name.end()) return pick(it->second);
+    if (auto it = by_index.find(index); it != by_index.end()) {
+        if (auto nm = index_names.find(index); nm != index_names.end() && nm->second != name)
+            fail(file, "the entry for layer " + std::to_string(index) + " is for '" + nm->second + "', the model's kernel " +
+                           std::to_string(index) + " is '" + name +
+                           "' (another model or fusion layout: fused kernels are named <depthwise>+<pointwise>); "
+                           "run mncc tune again");
+        return pick(it->second);
+    }
+    return knobs_by_name(name, kind);
+}
+
+const Knobs& ScheduleKnobs::knobs_by_name(const std::string& name, KernelKind kind) const {
+    if (auto it = by_name.find(name); it != by_name.end()) {
+        if (it->second.first != kind)
+            fail(file, "the entry for '" + name + "' is a " + kernel_kind_name(it->second.first) +
+                           ", the model's layer is a " + kernel_kind_name(kind));
+        return it->second.second;
+    }
     return by_kind.at(kind);
+}
+
+std::string fused_name(const Node& dw, const Node& pw) { return dw.name + "+" + pw.name; }
+
+std::map<int, int> fused_pairs(const Graph& g, const ScheduleKnobs& knobs) {
+    std::map<int, int> r;
+    for (int id : g.topo_order()) {
+        const Node& pw = g.node(id);
+        const int dw = fusable_depthwise(g, pw);
+        if (dw < 0) continue;
+        const std::string both = fused_name(g.node(dw), pw);
+        const Knobs& k = knobs.knobs_by_name(knobs.by_name.count(both) ? both : pw.name, KernelKind::Pointwise);
+        if (x86_fuse(g, pw, k)) r[id] = dw;
+    }
+    return r;
 }
 
 ScheduleKnobs load_schedule_file(const std::string& file, bool arm, const ScheduleExpect& expect) {
@@ -119,6 +150,7 @@ ScheduleKnobs load_schedule_file(const std::string& file, bool arm, const Schedu
             if (!L["index"].is_number_integer() || L["index"].get<int64_t>() < 0 || L["index"].get<int64_t>() > 1000000)
                 fail(file, what + ".index is not a layer index");
             r.by_index[L["index"].get<int>()] = {*k, knobs};
+            if (has_name && L["name"].is_string()) r.index_names[L["index"].get<int>()] = L["name"].get<std::string>();
         }
         if (has_name) {
             if (!L["name"].is_string()) fail(file, what + ".name is not a string");

@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -30,6 +32,8 @@
 #include "support/files.h"
 
 namespace mncc {
+
+extern const char* const kThreadPoolHeaderText;   // runtime/mncc_thread_pool.h (runtime_text.cpp)
 
 namespace {
 
@@ -136,6 +140,7 @@ std::string harness_source() {
 #include <ctime>
 #include <vector>
 #include "HalideRuntime.h"
+)" + std::string(kThreadPoolHeaderText) + R"(
 extern "C" {
 struct MnccCand { int id; int (*fn)(halide_buffer_t*, halide_buffer_t*); };
 extern const MnccCand mncc_cands[];
@@ -150,6 +155,10 @@ int main(int argc, char** argv) {
     const int id = std::atoi(argv[1]), runs = std::max(1, std::atoi(argv[2]));
     g_threads = std::max(1, std::atoi(argv[3]));
     halide_set_num_threads(g_threads);
+    // Parallel loops on mncc's pool with its workers spinning, as inside a library's call.
+    mncc_rt::Pool::instance().set_threads(g_threads);
+    mncc_rt::Pool::install();
+    mncc_rt::Pool::instance().hold(true);
     const MnccCand* c = nullptr;
     for (int i = 0; i < mncc_num_cands; ++i) if (mncc_cands[i].id == id) c = &mncc_cands[i];
     if (!c) return 2;
@@ -198,6 +207,8 @@ std::string ext_list(const std::vector<int>& e) {
 struct LayerJob {
     int index = 0;
     const Node* node = nullptr;
+    const Node* dw = nullptr;        // a fused kernel's depthwise node (node is its pointwise)
+    std::string name;                // the node's name, "<dw>+<pw>" for a fused kernel
     KernelKind kind{};
     std::string signature, key;
     std::vector<int> in_ext, out_ext;
@@ -292,7 +303,7 @@ private:
         for (int i : todo) {
             const std::string fn = "mncc_cand_" + std::to_string(i);
             try {
-                LayerFunc F = lower_layer(g_, *L.node, fn);
+                LayerFunc F = L.dw ? lower_fused(g_, *L.dw, *L.node, fn) : lower_layer(g_, *L.node, fn);
                 if (t_.arm)
                     apply_arm64_schedule(F, t_.target, cands[i]);
                 else
@@ -401,6 +412,19 @@ private:
     int batch_ = 0;
 };
 
+// The knobs a kernel's search varies: all but fuse, which shapes the kernel list
+// itself (decided by kind or name before kernels are numbered, see fused_pairs):
+// a fused kernel is tuned as one pointwise layer, with fuse left at its value and
+// without the knobs its schedule ignores (schedules/x86.cpp, schedule_fused).
+std::vector<KnobDecl> tunable_space(bool arm, KernelKind kind, bool fused) {
+    std::vector<KnobDecl> r;
+    for (const KnobDecl& d : knob_space_for(arm, kind))
+        if (d.name != "fuse" && !(fused && (d.name == "co_outer" || d.name == "flat" || d.name == "k_block" ||
+                                            d.name == "row_fit")))
+            r.push_back(d);
+    return r;
+}
+
 // Candidates after the default: each knob's other values one at a time,
 // round-robin over the knobs so a small --trials still touches every knob.
 std::vector<Knobs> single_variations(const Knobs& def, const std::vector<KnobDecl>& space) {
@@ -467,22 +491,31 @@ void run_tune(const Graph& g, const TuneOptions& o) {
     Tuner tuner(g, o, target, tmpl, cache);
     tuner.set_device(device);
 
+    // The kernels in `mncc compile`'s order, fused as the starting knobs fuse them.
+    const ScheduleKnobs start = load_schedule_file(o.schedule_file, target.arm, {sha, o.target, MNCC_VERSION_STRING});
+    const std::map<int, int> fused = fused_pairs(g, start);
+    std::set<int> absorbed;
+    for (const auto& [pw, dw] : fused) absorbed.insert(dw);
     std::vector<LayerJob> jobs;
     for (int id : g.topo_order()) {
         const Node& n = g.node(id);
-        if (n.op == Op::Input || n.op == Op::Reshape) continue;
+        if (n.op == Op::Input || n.op == Op::Reshape || absorbed.count(id)) continue;
         LayerJob L;
         L.index = static_cast<int>(jobs.size());
         L.node = &n;
-        const LayerFunc probe = lower_layer(g, n, "mncc_probe");
+        const auto f = fused.find(id);
+        L.dw = f == fused.end() ? nullptr : &g.node(f->second);
+        L.name = L.dw ? fused_name(*L.dw, n) : n.name;
+        const Node& first = L.dw ? *L.dw : n;
+        const LayerFunc probe = L.dw ? lower_fused(g, *L.dw, n, "mncc_probe") : lower_layer(g, n, "mncc_probe");
         L.kind = probe.kind;
         const bool four_d = probe.input.dimensions() == 3;
-        const Shape& is = g.node(n.inputs[0]).shape;
+        const Shape& is = g.node(first.inputs[0]).shape;
         L.in_ext = four_d ? std::vector<int>{int(is[3]), int(is[2]), int(is[1])} : std::vector<int>{int(num_elements(is))};
         L.out_ext = four_d ? std::vector<int>{probe.out_c, probe.out_w, probe.out_h} : std::vector<int>{probe.out_c};
-        L.input = values.at(n.inputs[0]).f;
+        L.input = values.at(first.inputs[0]).f;
         L.ref = values.at(id).f;
-        L.signature = layer_signature(g, n, L.kind);
+        L.signature = (L.dw ? layer_signature(g, *L.dw, KernelKind::Depthwise) + " + " : "") + layer_signature(g, n, L.kind);
         L.key = sha256_hex(L.signature + "\n" + o.target + "\n" + device + "\n" + MNCC_VERSION_STRING + "\nthreads " +
                            std::to_string(o.threads));
         jobs.push_back(std::move(L));
@@ -499,27 +532,27 @@ void run_tune(const Graph& g, const TuneOptions& o) {
         if (o.stop_after_layers >= 0 && L.index >= o.stop_after_layers)
             fail("stopped after " + std::to_string(o.stop_after_layers) +
                  " layers (--stop-after-layers); the cache keeps what was measured");
-        const Knobs def = default_knobs_for(target.arm, L.kind);
-        json entry = {{"index", L.index}, {"name", L.node->name}, {"kind", kernel_kind_name(L.kind)},
+        const Knobs def = start.knobs_for(L.index, L.name, L.kind);
+        json entry = {{"index", L.index}, {"name", L.name}, {"kind", kernel_kind_name(L.kind)},
                       {"signature", L.signature}};
         out_of_budget = out_of_budget || (o.budget_s > 0 && elapsed() > o.budget_s);
         if (out_of_budget) {
             entry["knobs"] = def;
             entry["tuned"] = false;
             layers.push_back(entry);
-            std::printf("[%d/%zu] %s: budget spent, default knobs\n", L.index + 1, jobs.size(), L.node->name.c_str());
+            std::printf("[%d/%zu] %s: budget spent, default knobs\n", L.index + 1, jobs.size(), L.name.c_str());
             continue;
         }
         Stats st;
         // Batch 1: the default and one-knob variations.
         std::vector<Knobs> cands{def};
-        for (const Knobs& k : single_variations(def, knob_space_for(target.arm, L.kind)))
+        for (const Knobs& k : single_variations(def, tunable_space(target.arm, L.kind, L.dw != nullptr)))
             if (static_cast<int>(cands.size()) < o.trials) cands.push_back(k);
         std::vector<json> recs = tuner.measure(L, cands, st);
         // Batch 2: each knob's best value together, then random combinations.
         if (static_cast<int>(cands.size()) < o.trials) {
             Knobs combo = def;
-            for (const KnobDecl& d : knob_space_for(target.arm, L.kind)) {
+            for (const KnobDecl& d : tunable_space(target.arm, L.kind, L.dw != nullptr)) {
                 double best = ms_of(recs[0]);
                 for (size_t i = 1; i < cands.size(); ++i)
                     if (cands[i].at(d.name) != def.at(d.name) && ms_of(recs[i]) < best)
@@ -535,8 +568,8 @@ void run_tune(const Graph& g, const TuneOptions& o) {
             add(combo);
             std::mt19937 rng(static_cast<uint32_t>(std::hash<std::string>()(L.signature)));
             for (int tries = 0; tries < 20 * o.trials && static_cast<int>(cands.size() + more.size()) < o.trials; ++tries) {
-                Knobs k;
-                for (const KnobDecl& d : knob_space_for(target.arm, L.kind))
+                Knobs k = def;   // keeps the knobs left out of the search
+                for (const KnobDecl& d : tunable_space(target.arm, L.kind, L.dw != nullptr))
                     k[d.name] = d.choices[rng() % d.choices.size()];
                 add(k);
             }
@@ -568,7 +601,7 @@ void run_tune(const Graph& g, const TuneOptions& o) {
         layers.push_back(entry);
         total.measured += st.measured, total.cached += st.cached, total.failed += st.failed;
         std::printf("[%d/%zu] %s (%s): %zu candidates (%d measured, %d cached, %d failed), best %.4f ms vs default %.4f ms (%.2fx) %s\n",
-                    L.index + 1, jobs.size(), L.node->name.c_str(), kernel_kind_name(L.kind), cands.size(), st.measured,
+                    L.index + 1, jobs.size(), L.name.c_str(), kernel_kind_name(L.kind), cands.size(), st.measured,
                     st.cached, st.failed, b_ms, d_ms, std::isfinite(d_ms) && b_ms > 0 ? d_ms / b_ms : 0.0,
                     json(cands[best]).dump().c_str());
         std::fflush(stdout);

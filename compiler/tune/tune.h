@@ -25,6 +25,10 @@ struct TuneOptions {
     std::string runner;              // command prefix: "", "ssh host", "qemu-aarch64 -L /usr/aarch64-linux-gnu"
     std::string cache_file;          // empty: $MNCC_TUNE_CACHE, else ~/.cache/mncc/tune-cache.json
     std::string cxx;                 // compiler for the timing programs; empty: the target's
+    // Optional schedule file (mncc compile --schedule) whose knobs each layer's search
+    // starts from; its fuse values decide which depthwise -> pointwise pairs are
+    // tuned as one fused kernel. Empty: the target's defaults.
+    std::string schedule_file;
     int trials = 8;                  // candidates per layer, the default included
     int runs = 9;                    // timed samples per candidate (median)
     int threads = 1;

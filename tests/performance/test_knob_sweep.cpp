@@ -4,12 +4,14 @@
 // Sampled by default (config i takes choice i mod |choices| of every knob, so
 // each value appears at least once); MNCC_FULL_SWEEP=1 runs the whole
 // cartesian product (the performance_full_sweep target). Then the pointwise
-// flat-pixel schedule on channel counts it applies to, and the parallel policy.
+// flat-pixel schedule on channel counts it applies to, the parallel policy, and
+// the fused depthwise -> pointwise kernels under every pointwise knob value.
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -26,8 +28,13 @@ namespace {
 
 using namespace mncc;
 
-std::vector<Knobs> configs(KernelKind k) {
-    const auto& space = x86_knob_space(k);
+// Knobs named in `fixed` keep their defaults (they do not change the schedule swept).
+std::vector<Knobs> configs(KernelKind k, const std::set<std::string>& fixed = {}) {
+    std::vector<KnobDecl> space;
+    for (KnobDecl d : x86_knob_space(k)) {
+        if (fixed.count(d.name)) d.choices = {d.default_value};
+        space.push_back(d);
+    }
     std::vector<Knobs> r;
     if (std::getenv("MNCC_FULL_SWEEP")) {
         r.push_back({});
@@ -72,7 +79,8 @@ TEST(KnobSweep, EveryKnobValueMatchesTheReference) {
         go.output = id;
         const std::vector<float> in = run_reference(gi, input), want = run_reference(go, input);
         const KernelKind kind = lower_layer(g, n, "probe").kind;
-        for (const Knobs& k : configs(kind)) {
+        // fuse decides the kernel list, not this kernel's schedule (swept below).
+        for (const Knobs& k : configs(kind, {"fuse"})) {
             LayerFunc L = lower_layer(g, n, "k" + std::to_string(id));
             apply_x86_schedule(L, host, k);
             const bool four_d = L.input.dimensions() == 3;
@@ -347,6 +355,139 @@ TEST(KnobSweep, PointwiseStackBuffersStayOffTheHeap) {
         }
         EXPECT_EQ(compiled_text(L, host, true).find("halide_malloc"), std::string::npos) << what;
     }
+}
+
+// Input [1,h,w,c] -> 3x3 depthwise (stride, TF SAME pads, ReLU6) -> pointwise to
+// `cout` channels (ReLU6): one fusable pair.
+Graph dw_pw_net(int h, int w, int c, int stride, int cout) {
+    Graph g;
+    g.source_file = "dw_pw_net";
+    Node& in = g.add(Op::Input, "input");
+    in.shape = {1, h, w, c};
+    g.input = in.id;
+    const int in_id = in.id;   // g.add may move the nodes
+    uint64_t s = 11;
+    auto rnd = [&](float scale) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        return scale * (static_cast<float>((s >> 40) & 0xffffff) / 8388608.0f - 1.0f);
+    };
+    const int oh = (h + stride - 1) / stride, ow = (w + stride - 1) / stride;
+    const int ph = std::max((oh - 1) * stride + 3 - h, 0), pw = std::max((ow - 1) * stride + 3 - w, 0);
+    Node& dw = g.add(Op::DepthwiseConv2D, "dw");
+    dw.inputs = {in_id};
+    dw.kernel_h = dw.kernel_w = 3;
+    dw.stride_h = dw.stride_w = stride;
+    dw.pad_top = ph / 2, dw.pad_bottom = ph - ph / 2, dw.pad_left = pw / 2, dw.pad_right = pw - pw / 2;
+    dw.shape = {1, oh, ow, c};
+    dw.activation = Activation::Relu6;
+    dw.weights.shape = {3, 3, c};
+    for (int i = 0; i < 9 * c; ++i) dw.weights.data.push_back(rnd(1.5f));
+    dw.bias.shape = {c};
+    for (int i = 0; i < c; ++i) dw.bias.data.push_back(rnd(0.5f));
+    const int dw_id = dw.id;
+    Node& pwn = g.add(Op::Conv2D, "pw");
+    pwn.inputs = {dw_id};
+    pwn.kernel_h = pwn.kernel_w = pwn.stride_h = pwn.stride_w = 1;
+    pwn.shape = {1, oh, ow, cout};
+    pwn.activation = Activation::Relu6;
+    pwn.weights.shape = {1, 1, c, cout};
+    // Smaller weights for wide reductions keep float rounding well under 1e-5.
+    for (int i = 0; i < c * cout; ++i) pwn.weights.data.push_back(rnd(0.5f * std::min(1.0f, 64.0f / float(c))));
+    pwn.bias.shape = {cout};
+    for (int i = 0; i < cout; ++i) pwn.bias.data.push_back(rnd(0.5f));
+    g.output = pwn.id;
+    return g;
+}
+
+// Every pointwise knob value (sampled; all combinations with MNCC_FULL_SWEEP) on
+// fused kernels: the hand net's two pairs (odd channel counts, stride 1 and 2 with
+// asymmetric pads), 24 -> 40 channels at stride 2 on an 11x10 map, and 1024 -> 16
+// on 5x6 (the depthwise tile shrinks to 4 pixels to fit its 16 KiB buffer), each
+// against the reference interpreter's output of the pointwise node.
+// What schedule_fused ignores, kept at the defaults (the full sweep stays small).
+const std::set<std::string> kFusedIgnores{"fuse", "co_outer", "flat", "k_block", "row_fit"};
+
+TEST(KnobSweep, FusedDepthwisePointwiseMatchesTheReference) {
+    const Halide::Target host = Halide::get_jit_target_from_environment();
+    int fused = 0, checked = 0;
+    for (const Graph& g : {make_hand_net(), dw_pw_net(11, 10, 24, 2, 40), dw_pw_net(5, 6, 1024, 1, 16)}) {
+        const Shape& s0 = g.node(g.input).shape;
+        std::vector<float> input = g.source_file == "dw_pw_net" ? std::vector<float>() : hand_net_input();
+        for (size_t i = input.size(); i < static_cast<size_t>(num_elements(s0)); ++i)
+            input.push_back(float((i * 7919) % 2001) / 1000.0f - 1.0f);
+        for (int id : g.topo_order()) {
+            const Node& pw = g.node(id);
+            const int dw = fusable_depthwise(g, pw);
+            if (dw < 0) continue;
+            ++fused;
+            Graph gi = g, go = g;
+            gi.output = g.node(dw).inputs[0];
+            go.output = id;
+            const std::vector<float> in = gi.output == g.input ? input : run_reference(gi, input);
+            const std::vector<float> want = run_reference(go, input);
+            for (const Knobs& k : configs(KernelKind::Pointwise, kFusedIgnores)) {
+                LayerFunc L = lower_fused(g, g.node(dw), pw, "u" + std::to_string(id));
+                apply_x86_schedule(L, host, k);
+                const Shape& is = g.node(g.node(dw).inputs[0]).shape;
+                Halide::Buffer<float> bin{int(is[3]), int(is[2]), int(is[1])};
+                std::copy(in.begin(), in.end(), bin.data());
+                L.input.set(bin);
+                Halide::Buffer<float> out(L.out_c, L.out_w, L.out_h);
+                L.output.realize(out, host);
+                ASSERT_EQ(size_t(out.number_of_elements()), want.size()) << pw.name;
+                for (size_t i = 0; i < want.size(); ++i)
+                    ASSERT_NEAR(out.data()[i], want[i], 1e-5) << pw.name << " " << describe(k) << " element " << i;
+                ++checked;
+            }
+        }
+    }
+    EXPECT_EQ(fused, 4);
+    EXPECT_GE(checked, 4 * 5);
+}
+
+// The fused kernel's depthwise tile (all channels x the tile's pixels) stays on
+// the stack: 512 and 1024 channels (MobileNet's widest) with every x_block.
+TEST(KnobSweep, FusedDepthwiseBufferStaysOffTheHeap) {
+    const Halide::Target host = Halide::get_jit_target_from_environment().with_feature(Halide::Target::NoRuntime);
+    for (int c : {512, 1024})
+        for (int xb : {6, 8}) {
+            const Graph g = dw_pw_net(7, 7, c, 1, 64);
+            LayerFunc L = lower_fused(g, g.node(1), g.node(2), "h");
+            Knobs k = x86_default_knobs(L.kind);
+            k["x_block"] = xb;
+            apply_x86_schedule(L, host, k);
+            EXPECT_EQ(compiled_text(L, host, true).find("halide_malloc"), std::string::npos) << c << " " << describe(k);
+        }
+}
+
+// Which pairs fuse: fuse 1 and 0 force it (default 0), -1 fuses when the pointwise
+// weights fit 128 KiB; never when the depthwise has another consumer, is the graph
+// output or is quantized.
+TEST(Fusion, DecidedByTheKnobAndTheGraph) {
+    Knobs k = x86_default_knobs(KernelKind::Pointwise);
+    const Graph small = dw_pw_net(8, 8, 128, 1, 256), large = dw_pw_net(4, 4, 256, 1, 256);
+    EXPECT_EQ(fusable_depthwise(small, small.node(2)), 1);
+    EXPECT_EQ(fusable_depthwise(small, small.node(1)), -1);   // not a pointwise
+    EXPECT_FALSE(x86_fuse(small, small.node(2), k));
+    for (int f : {-1, 0, 1}) {
+        k["fuse"] = f;
+        EXPECT_EQ(x86_fuse(small, small.node(2), k), f != 0) << f;
+        EXPECT_EQ(x86_fuse(large, large.node(2), k), f == 1) << f;
+    }
+    Graph two = small;
+    Node& other = two.add(Op::Relu, "other");
+    other.inputs = {1};
+    other.shape = two.node(1).shape;
+    EXPECT_EQ(fusable_depthwise(two, two.node(2)), -1);
+    Graph out = small;
+    out.output = 1;
+    EXPECT_EQ(fusable_depthwise(out, out.node(2)), -1);
+    const Graph q = [] {
+        Graph g = dw_pw_net(8, 8, 64, 1, 64);
+        g.node(1).dtype = DType::UInt8;
+        return g;
+    }();
+    EXPECT_EQ(fusable_depthwise(q, q.node(2)), -1);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "lower/compile.h"
 #include "passes/passes.h"
 #include "reference/interpreter.h"
+#include "tune/tune.h"
 
 namespace {
 
@@ -68,6 +69,36 @@ protected:
     std::string tune(const std::string& model, const std::string& extra) {
         return std::string(MNCC_BIN) + " tune " + model + " --runs 2 --cache " + (dir_ / "cache.json").string() +
                " -o " + (dir_ / "s.json").string() + " " + extra;
+    }
+    // The library in dir_/lib (10 classes, 32x32 input) against the reference interpreter.
+    void expect_library_matches_reference(const mncc::Graph& g) {
+        Result r;
+        std::vector<float> in(32 * 32 * 3);
+        for (size_t i = 0; i < in.size(); ++i) in[i] = float((i * 37) % 255) / 127.5f - 1.0f;
+        {
+            std::ofstream f(dir_ / "in.f32", std::ios::binary);
+            f.write(reinterpret_cast<const char*>(in.data()), std::streamsize(in.size() * 4));
+            std::ofstream app(dir_ / "app.cpp");
+            app << "#include <cstdio>\n#include <cstdlib>\n#include <vector>\n#include \"mobilenet.h\"\n"
+                   "int main(int, char** v) { std::vector<float> in(32 * 32 * 3), out(10);\n"
+                   "  FILE* f = std::fopen(v[1], \"rb\"); if (std::fread(in.data(), 4, in.size(), f) != in.size()) return 3;\n"
+                   "  void* arena = std::aligned_alloc(64, (mobilenet_arena_bytes() + 63) / 64 * 64);\n"
+                   "  if (mobilenet_run(in.data(), out.data(), arena) != 0) return 4;\n"
+                   "  for (float x : out) std::printf(\"%.9g\\n\", x); return 0; }\n";
+        }
+        const fs::path lib = dir_ / "lib";
+        r = sh("c++ -O1 -std=c++17 -I " + lib.string() + " " + (dir_ / "app.cpp").string() + " " +
+               (lib / "libmobilenet.a").string() + " -lpthread -ldl -lm -o " + (dir_ / "app").string());
+        ASSERT_EQ(r.rc, 0) << r.out;
+        r = sh((dir_ / "app").string() + " " + (dir_ / "in.f32").string());
+        ASSERT_EQ(r.rc, 0) << r.out;
+        const std::vector<float> want = mncc::run_reference(g, in);
+        std::istringstream got(r.out);
+        for (size_t i = 0; i < want.size(); ++i) {
+            float v = NAN;
+            got >> v;
+            EXPECT_NEAR(v, want[i], 1e-5) << "output " << i;
+        }
     }
     fs::path dir_;
 };
@@ -128,36 +159,59 @@ TEST_F(Tune, ResumesThenCompilesToTheReference) {
            (dir_ / "lib").string());
     ASSERT_EQ(r.rc, 0) << r.out;
     const json manifest = json::parse(slurp(dir_ / "lib" / "mobilenet.json"));
-    std::vector<float> in(32 * 32 * 3);
-    for (size_t i = 0; i < in.size(); ++i) in[i] = float((i * 37) % 255) / 127.5f - 1.0f;
-    {
-        std::ofstream f(dir_ / "in.f32", std::ios::binary);
-        f.write(reinterpret_cast<const char*>(in.data()), std::streamsize(in.size() * 4));
-        std::ofstream app(dir_ / "app.cpp");
-        app << "#include <cstdio>\n#include <cstdlib>\n#include <vector>\n#include \"mobilenet.h\"\n"
-               "int main(int, char** v) { std::vector<float> in(32 * 32 * 3), out(10);\n"
-               "  FILE* f = std::fopen(v[1], \"rb\"); if (std::fread(in.data(), 4, in.size(), f) != in.size()) return 3;\n"
-               "  void* arena = std::aligned_alloc(64, (mobilenet_arena_bytes() + 63) / 64 * 64);\n"
-               "  if (mobilenet_run(in.data(), out.data(), arena) != 0) return 4;\n"
-               "  for (float x : out) std::printf(\"%.9g\\n\", x); return 0; }\n";
-    }
-    const fs::path lib = dir_ / "lib";
-    r = sh("c++ -O1 -std=c++17 -I " + lib.string() + " " + (dir_ / "app.cpp").string() + " " +
-           (lib / "libmobilenet.a").string() + " -lpthread -ldl -lm -o " + (dir_ / "app").string());
-    ASSERT_EQ(r.rc, 0) << r.out;
-    r = sh((dir_ / "app").string() + " " + (dir_ / "in.f32").string());
-    ASSERT_EQ(r.rc, 0) << r.out;
-    const std::vector<float> want = mncc::run_reference(g, in);
-    std::istringstream got(r.out);
-    for (size_t i = 0; i < want.size(); ++i) {
-        float v = NAN;
-        got >> v;
-        EXPECT_NEAR(v, want[i], 1e-5) << "output " << i;
-    }
+    expect_library_matches_reference(g);
     // The library was built with each layer's tuned knobs (the manifest records them).
     ASSERT_EQ(manifest["layers"].size(), s["layers"].size());
     for (size_t i = 0; i < s["layers"].size(); ++i)
         EXPECT_EQ(manifest["layers"][i]["knobs"], s["layers"][i]["knobs"]) << "layer " << i;
+}
+
+// A schedule forcing fusion (fuse 1 on every pointwise): each depthwise ->
+// pointwise pair is tuned as one kernel named <dw>+<pw>, the tuned file compiles
+// to the same kernels and the library matches the reference; a tuned file whose
+// knobs no longer fuse a pair (another kernel layout) is rejected.
+TEST_F(Tune, FusedPairsTuneAsOneKernel) {
+    const std::string model = synth(32);
+    std::ofstream(dir_ / "fuse.json") << R"({"pointwise": {"fuse": 1}})";
+    mncc::Graph g = mncc::load_model(model, {});
+    mncc::run_passes(g, {});
+    mncc::TuneOptions o;
+    o.model_file = model;
+    o.out_file = (dir_ / "s.json").string();
+    o.cache_file = (dir_ / "cache.json").string();
+    o.schedule_file = (dir_ / "fuse.json").string();
+    o.trials = 2;
+    o.runs = 2;
+    ASSERT_NO_THROW(mncc::run_tune(g, o));
+    json s = json::parse(slurp(dir_ / "s.json"));
+    // conv, 11 fused pairs, 2 x (depthwise, FC: the last pointwise layers see a 1x1
+    // map and become FullyConnected, not fused), pool, FC, softmax.
+    ASSERT_EQ(s["layers"].size(), 19u);
+    const std::string pair1 =
+        "MobilenetV1/MobilenetV1/Conv2d_1_depthwise/depthwise+MobilenetV1/MobilenetV1/Conv2d_1_pointwise/Conv2D";
+    EXPECT_EQ(s["layers"][1]["name"], pair1);
+    EXPECT_EQ(s["layers"][1]["kind"], "pointwise");
+    EXPECT_EQ(s["layers"][1]["knobs"]["fuse"], 1);
+    Result r = sh(std::string(MNCC_BIN) + " compile " + model + " --schedule " + (dir_ / "s.json").string() + " -o " +
+                  (dir_ / "lib").string());
+    ASSERT_EQ(r.rc, 0) << r.out;
+    const json manifest = json::parse(slurp(dir_ / "lib" / "mobilenet.json"));
+    ASSERT_EQ(manifest["layers"].size(), 19u);
+    EXPECT_EQ(manifest["layers"][1]["kernel"], "mobilenet_f32_dw3x3s1_pw_1");
+    EXPECT_EQ(manifest["layers"][1]["name"], pair1);
+    EXPECT_EQ(manifest["layers"][1]["op"], "DepthwiseConv2D+Conv2D");
+    for (size_t i = 0; i < s["layers"].size(); ++i)
+        EXPECT_EQ(manifest["layers"][i]["knobs"], s["layers"][i]["knobs"]) << "layer " << i;
+    expect_library_matches_reference(g);
+
+    s["layers"][1]["knobs"]["fuse"] = 0;
+    std::ofstream(dir_ / "s.json") << s.dump();
+    r = sh(std::string(MNCC_BIN) + " compile " + model + " --schedule " + (dir_ / "s.json").string() + " -o " +
+           (dir_ / "lib2").string());
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_EQ(r.out, "mncc: error: compile: " + (dir_ / "s.json").string() + ": the entry for layer 1 is for '" + pair1 +
+                         "', the model's kernel 1 is 'MobilenetV1/MobilenetV1/Conv2d_1_depthwise/depthwise' (another "
+                         "model or fusion layout: fused kernels are named <depthwise>+<pointwise>); run mncc tune again\n");
 }
 
 // A runner that kills the second run: that candidate is recorded as failed in
