@@ -6,6 +6,20 @@
 # -Wl,--wrap), with ThreadSanitizer, with ASan/LeakSanitizer, and against the
 # AVX2 library for valgrind memcheck (about 50 calls: ~0.2 s each under valgrind).
 # About 25 s of tests on 2 cores.
+# The generated libraries' thread pool alone (runtime/mncc_thread_pool.h, plain task
+# functions): every task once over thousands of jobs and 1-4 threads, errors, nesting,
+# ownership. Also built with ThreadSanitizer below (and with ASan in the sanitized tree).
+function (mncc_pool_test name)
+  add_executable(${name} stress/pool_test.cpp)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR} ${MNCC_HALIDE_RUNTIME_DIR})
+  target_compile_options(${name} PRIVATE ${ARGN})
+  target_link_options(${name} PRIVATE ${ARGN})
+  target_link_libraries(${name} PRIVATE Threads::Threads)
+endfunction ()
+mncc_pool_test(pool_test)
+add_test(NAME stress_pool COMMAND pool_test)
+set_tests_properties(stress_pool PROPERTIES LABELS stress TIMEOUT 120)
+
 if (MNCC_SANITIZE)
   return()   # the whole tree is already built with ASan; the TSan variant cannot be
 endif ()
@@ -80,7 +94,10 @@ set_tests_properties(stress_tsan PROPERTIES ENVIRONMENT
   "TSAN_OPTIONS=halt_on_error=1:suppressions=${MNCC_TEST_DIR}/stress/tsan.supp")
 add_test(NAME stress_asan COMMAND stress_app_asan api memory --calls 10000)
 set_tests_properties(stress_asan PROPERTIES ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1")
-set(stress_tests stress_reproducible stress_api stress_threads stress_memory stress_tsan stress_asan)
+mncc_pool_test(pool_test_tsan -fsanitize=thread -g -O1)
+add_test(NAME stress_pool_tsan COMMAND pool_test_tsan)
+set_tests_properties(stress_pool_tsan PROPERTIES ENVIRONMENT "TSAN_OPTIONS=halt_on_error=1")
+set(stress_tests stress_pool_tsan stress_reproducible stress_api stress_threads stress_memory stress_tsan stress_asan)
 
 find_program(MNCC_VALGRIND valgrind)
 if (MNCC_VALGRIND)
