@@ -54,6 +54,7 @@ inline void spin_wait_step(unsigned step) {
 class Pool {
 public:
     static constexpr int kMaxThreads = 256;
+    static constexpr int kMaxTasks = 0xFFFF;   // larger loops go to the previous handler
 
     // Threads used by later runs, the caller included (1: no workers). Until set:
     // HL_NUM_THREADS if set, else the number of online CPUs (Halide's default).
@@ -97,7 +98,7 @@ public:
 
     static int do_par_for(void* user_context, halide_task_t f, int min, int size, uint8_t* closure) {
         Pool& p = instance();
-        if (!p.is_owner()) return previous()(user_context, f, min, size, closure);
+        if (!p.is_owner() || size > kMaxTasks) return previous()(user_context, f, min, size, closure);
         if (p.owner_in_task_ || size <= 1 || p.active_.load(std::memory_order_relaxed) == 0) {
             // Nested loops, single tasks and a one-thread pool run inline, in order.
             for (int i = 0; i < size; ++i)
@@ -169,17 +170,18 @@ public:
 
 private:
 
-    // state_ = job generation << 32 | next unclaimed task index.
+    // state_ = job generation << 32 | task count << 16 | next unclaimed task index. The
+    // count is in the word, not beside it: while the owner writes the next job's fields,
+    // a worker still looking at the finished job must see no task left to claim there.
     int parallel(void* uc, halide_task_t f, int min, int size, uint8_t* closure) {
         fn_.store(f, std::memory_order_relaxed);
         uc_.store(uc, std::memory_order_relaxed);
         closure_.store(closure, std::memory_order_relaxed);
         min_.store(min, std::memory_order_relaxed);
-        size_.store(size, std::memory_order_relaxed);
         done_.store(0, std::memory_order_relaxed);
         status_.store(0, std::memory_order_relaxed);
         const uint64_t gen = (state_.load(std::memory_order_relaxed) >> 32) + 1;
-        state_.store(gen << 32, std::memory_order_release);
+        state_.store(gen << 32 | static_cast<uint64_t>(size) << 16, std::memory_order_release);
         owner_in_task_ = true;
         work();
         owner_in_task_ = false;
@@ -191,21 +193,22 @@ private:
     uint64_t work() {
         uint64_t s = state_.load(std::memory_order_acquire);
         for (;;) {
-            const halide_task_t f = fn_.load(std::memory_order_relaxed);
-            void* uc = uc_.load(std::memory_order_relaxed);
-            uint8_t* closure = closure_.load(std::memory_order_relaxed);
-            const int min = min_.load(std::memory_order_relaxed), size = size_.load(std::memory_order_relaxed);
-            const uint32_t i = static_cast<uint32_t>(s);
-            if (static_cast<int64_t>(i) >= size) {
+            const int i = static_cast<int>(s & 0xFFFF), size = static_cast<int>((s >> 16) & 0xFFFF);
+            if (i >= size) {
                 // Nothing left, unless the job changed since s was read.
                 const uint64_t now = state_.load(std::memory_order_acquire);
                 if (now == s) return s >> 32;
                 s = now;
                 continue;
             }
-            // A successful claim proves the job (and so the fields read above) did not change.
+            // Fields of the job s belongs to (published before s, released with it): a
+            // successful claim proves that job is unfinished, so they were not yet replaced.
+            const halide_task_t f = fn_.load(std::memory_order_relaxed);
+            void* uc = uc_.load(std::memory_order_relaxed);
+            uint8_t* closure = closure_.load(std::memory_order_relaxed);
+            const int min = min_.load(std::memory_order_relaxed);
             if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-            const int r = f(uc, min + static_cast<int>(i), closure);
+            const int r = f(uc, min + i, closure);
             if (r != 0) {
                 int expected = 0;
                 status_.compare_exchange_strong(expected, r, std::memory_order_relaxed);
@@ -269,7 +272,7 @@ private:
     std::atomic<halide_task_t> fn_{nullptr};
     std::atomic<void*> uc_{nullptr};
     std::atomic<uint8_t*> closure_{nullptr};
-    std::atomic<int> min_{0}, size_{0}, done_{0}, status_{0};
+    std::atomic<int> min_{0}, done_{0}, status_{0};
     pthread_mutex_t owner_lock_ = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_t sleep_lock_ = PTHREAD_MUTEX_INITIALIZER;  // guards workers_ and the sleeping
     pthread_cond_t wake_ = PTHREAD_COND_INITIALIZER;
