@@ -8,6 +8,7 @@
 // the fused depthwise -> pointwise kernels under every pointwise knob value.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -66,6 +67,52 @@ std::string describe(const Knobs& k) {
     return s;
 }
 
+// A deterministic input in [-1, 1] for the graph's input shape.
+std::vector<float> sweep_input(const Graph& g) {
+    std::vector<float> v(static_cast<size_t>(num_elements(g.node(g.input).shape)));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = float((i * 7919) % 2001) / 1000.0f - 1.0f;
+    return v;
+}
+
+// Reference values around one kernel of `g`: its input (the output of node `from`,
+// or `input` itself for the graph input) and its output (node `to`).
+struct KernelIO {
+    std::vector<float> in, want;
+};
+KernelIO kernel_io(const Graph& g, int from, int to, const std::vector<float>& input) {
+    Graph gi = g, go = g;
+    gi.output = from;
+    go.output = to;
+    return {from == g.input ? input : run_reference(gi, input), run_reference(go, input)};
+}
+
+// `v` as a kernel's input buffer: (c, x, y) for an [1,H,W,C] shape, else 1-D.
+Halide::Buffer<float> input_buffer(const Shape& s, const std::vector<float>& v) {
+    Halide::Buffer<float> b = s.size() == 4 ? Halide::Buffer<float>(int(s[3]), int(s[2]), int(s[1]))
+                                            : Halide::Buffer<float>(int(v.size()));
+    std::copy(v.begin(), v.end(), b.data());
+    return b;
+}
+
+// L JIT-compiled for `t` and run on `in`.
+Halide::Buffer<float> realize(LayerFunc& L, const Halide::Target& t, const Halide::Buffer<float>& in) {
+    L.input.set(in);
+    Halide::Buffer<float> out = in.dimensions() == 3 ? Halide::Buffer<float>(L.out_c, L.out_w, L.out_h)
+                                                     : Halide::Buffer<float>(L.out_c);
+    L.output.realize(out, t);
+    return out;
+}
+
+// Same size as `want` and within 1e-5 of it everywhere (the first mismatch named).
+::testing::AssertionResult near_reference(const Halide::Buffer<float>& out, const std::vector<float>& want) {
+    if (size_t(out.number_of_elements()) != want.size())
+        return ::testing::AssertionFailure() << out.number_of_elements() << " elements, want " << want.size();
+    for (size_t i = 0; i < want.size(); ++i)
+        if (!(std::abs(double(out.data()[i]) - double(want[i])) <= 1e-5))
+            return ::testing::AssertionFailure() << "element " << i << ": " << out.data()[i] << ", want " << want[i];
+    return ::testing::AssertionSuccess();
+}
+
 TEST(KnobSweep, EveryKnobValueMatchesTheReference) {
     const Graph g = make_hand_net();
     const std::vector<float> input = hand_net_input();
@@ -74,27 +121,14 @@ TEST(KnobSweep, EveryKnobValueMatchesTheReference) {
     for (int id : g.topo_order()) {
         const Node& n = g.node(id);
         if (n.op == Op::Input || n.op == Op::Reshape || n.dead) continue;
-        Graph gi = g, go = g;
-        gi.output = n.inputs[0];
-        go.output = id;
-        const std::vector<float> in = run_reference(gi, input), want = run_reference(go, input);
+        const KernelIO io = kernel_io(g, n.inputs[0], id, input);
+        const Halide::Buffer<float> bin = input_buffer(g.node(n.inputs[0]).shape, io.in);
         const KernelKind kind = lower_layer(g, n, "probe").kind;
         // fuse decides the kernel list, not this kernel's schedule (swept below).
         for (const Knobs& k : configs(kind, {"fuse"})) {
             LayerFunc L = lower_layer(g, n, "k" + std::to_string(id));
             apply_x86_schedule(L, host, k);
-            const bool four_d = L.input.dimensions() == 3;
-            const Shape& s = g.node(n.inputs[0]).shape;
-            Halide::Buffer<float> bin = four_d ? Halide::Buffer<float>(int(s[3]), int(s[2]), int(s[1]))
-                                               : Halide::Buffer<float>(int(in.size()));
-            std::copy(in.begin(), in.end(), bin.data());
-            L.input.set(bin);
-            Halide::Buffer<float> out = four_d ? Halide::Buffer<float>(L.out_c, L.out_w, L.out_h)
-                                               : Halide::Buffer<float>(L.out_c);
-            L.output.realize(out, host);
-            ASSERT_EQ(size_t(out.number_of_elements()), want.size()) << n.name;
-            for (size_t i = 0; i < want.size(); ++i)
-                ASSERT_NEAR(out.data()[i], want[i], 1e-5) << n.name << " " << describe(k) << " element " << i;
+            ASSERT_TRUE(near_reference(realize(L, host, bin), io.want)) << n.name << " " << describe(k);
             ++checked;
         }
     }
@@ -156,17 +190,12 @@ TEST(KnobSweep, FlatPixelPointwiseMatchesTheReference) {
     const Halide::Target host = Halide::get_jit_target_from_environment();
     int flat_checked = 0, layers = 0;
     for (const Graph& g : {pointwise_net(7, 5, 32, {48, 64}), pointwise_net(14, 13, 16, {64})}) {
-        const Shape& s0 = g.node(g.input).shape;
-        std::vector<float> input(static_cast<size_t>(num_elements(s0)));
-        for (size_t i = 0; i < input.size(); ++i) input[i] = float((i * 7919) % 2001) / 1000.0f - 1.0f;
+        const std::vector<float> input = sweep_input(g);
         for (int id : g.topo_order()) {
             const Node& n = g.node(id);
             if (n.op != Op::Conv2D) continue;
-            Graph gi = g, go = g;
-            gi.output = n.inputs[0];
-            go.output = id;
-            const std::vector<float> in = gi.output == g.input ? input : run_reference(gi, input);
-            const std::vector<float> want = run_reference(go, input);
+            const KernelIO io = kernel_io(g, n.inputs[0], id, input);
+            const Halide::Buffer<float> bin = input_buffer(g.node(n.inputs[0]).shape, io.in);
             ++layers;
             for (const Knobs& k : flat_configs()) {
                 const int flat = k.at("flat");
@@ -174,14 +203,7 @@ TEST(KnobSweep, FlatPixelPointwiseMatchesTheReference) {
                 apply_x86_schedule(L, host, k);
                 EXPECT_EQ(L.flat.defined(), flat == 1) << n.name << " " << describe(k);
                 flat_checked += L.flat.defined();
-                const Shape& is = g.node(n.inputs[0]).shape;
-                Halide::Buffer<float> bin{int(is[3]), int(is[2]), int(is[1])};
-                std::copy(in.begin(), in.end(), bin.data());
-                L.input.set(bin);
-                Halide::Buffer<float> out(L.out_c, L.out_w, L.out_h);
-                L.output.realize(out, host);
-                for (size_t i = 0; i < want.size(); ++i)
-                    ASSERT_NEAR(out.data()[i], want[i], 1e-5) << n.name << " " << describe(k) << " element " << i;
+                ASSERT_TRUE(near_reference(realize(L, host, bin), io.want)) << n.name << " " << describe(k);
             }
         }
     }
@@ -267,22 +289,15 @@ TEST(KnobSweep, KBlockedPointwiseMatchesTheReference) {
     const Halide::Target host = Halide::get_jit_target_from_environment();
     const Halide::Target asm_target = host.with_feature(Halide::Target::NoRuntime);
     const Graph g = pointwise_net(14, 13, 160, {64, 48});
-    const Shape& s0 = g.node(g.input).shape;
-    std::vector<float> input(static_cast<size_t>(num_elements(s0)));
-    for (size_t i = 0; i < input.size(); ++i) input[i] = float((i * 7919) % 2001) / 1000.0f - 1.0f;
+    const std::vector<float> input = sweep_input(g);
     const std::vector<int> xbs{1, 2, 4, 6, 8}, cvs{0, 1, 2, 3, 4}, vws{0, 4, 8, 16};
     int blocked = 0, configs = 0;
     for (int id : g.topo_order()) {
         const Node& n = g.node(id);
         if (n.op != Op::Conv2D) continue;
-        Graph gi = g, go = g;
-        gi.output = n.inputs[0];
-        go.output = id;
-        const std::vector<float> in = gi.output == g.input ? input : run_reference(gi, input);
-        const std::vector<float> want = run_reference(go, input);
-        const Shape& is = g.node(n.inputs[0]).shape;
-        Halide::Buffer<float> bin{int(is[3]), int(is[2]), int(is[1])};
-        std::copy(in.begin(), in.end(), bin.data());
+        const KernelIO io = kernel_io(g, n.inputs[0], id, input);
+        const std::vector<float>& want = io.want;
+        const Halide::Buffer<float> bin = input_buffer(g.node(n.inputs[0]).shape, io.in);
         for (const KnobDecl& d : x86_knob_space(KernelKind::Pointwise)) {
             if (d.name != "k_block") continue;
             for (size_t ci = 0; ci < d.choices.size(); ++ci)
@@ -302,11 +317,8 @@ TEST(KnobSweep, KBlockedPointwiseMatchesTheReference) {
                             EXPECT_EQ(compiled_text(L, asm_target, true).find("halide_malloc"), std::string::npos)
                                 << n.name << " " << describe(k);
                         }
-                        L.input.set(bin);
-                        outs.emplace_back(L.out_c, L.out_w, L.out_h);
-                        L.output.realize(outs.back(), host);
-                        for (size_t i = 0; i < want.size(); ++i)
-                            ASSERT_NEAR(outs.back().data()[i], want[i], 1e-5) << n.name << " " << describe(k) << " element " << i;
+                        outs.push_back(realize(L, host, bin));
+                        ASSERT_TRUE(near_reference(outs.back(), want)) << n.name << " " << describe(k);
                     }
                     for (size_t i = 0; i < want.size(); ++i)
                         ASSERT_EQ(outs[0].data()[i], outs[1].data()[i]) << n.name << " " << describe(k) << " element " << i;
@@ -405,38 +417,28 @@ Graph dw_pw_net(int h, int w, int c, int stride, int cout) {
 // on 5x6 (the depthwise tile shrinks to 4 pixels to fit its 16 KiB buffer), each
 // against the reference interpreter's output of the pointwise node.
 // What schedule_fused ignores, kept at the defaults (the full sweep stays small).
-const std::set<std::string> kFusedIgnores{"fuse", "co_outer", "flat", "k_block", "row_fit"};
+std::set<std::string> fused_fixed_knobs() {
+    std::set<std::string> r = x86_fused_ignored_knobs();
+    r.insert("fuse");
+    return r;
+}
 
 TEST(KnobSweep, FusedDepthwisePointwiseMatchesTheReference) {
     const Halide::Target host = Halide::get_jit_target_from_environment();
     int fused = 0, checked = 0;
     for (const Graph& g : {make_hand_net(), dw_pw_net(11, 10, 24, 2, 40), dw_pw_net(5, 6, 1024, 1, 16)}) {
-        const Shape& s0 = g.node(g.input).shape;
-        std::vector<float> input = g.source_file == "dw_pw_net" ? std::vector<float>() : hand_net_input();
-        for (size_t i = input.size(); i < static_cast<size_t>(num_elements(s0)); ++i)
-            input.push_back(float((i * 7919) % 2001) / 1000.0f - 1.0f);
+        const std::vector<float> input = g.source_file == "dw_pw_net" ? sweep_input(g) : hand_net_input();
         for (int id : g.topo_order()) {
             const Node& pw = g.node(id);
             const int dw = fusable_depthwise(g, pw);
             if (dw < 0) continue;
             ++fused;
-            Graph gi = g, go = g;
-            gi.output = g.node(dw).inputs[0];
-            go.output = id;
-            const std::vector<float> in = gi.output == g.input ? input : run_reference(gi, input);
-            const std::vector<float> want = run_reference(go, input);
-            for (const Knobs& k : configs(KernelKind::Pointwise, kFusedIgnores)) {
+            const KernelIO io = kernel_io(g, g.node(dw).inputs[0], id, input);
+            const Halide::Buffer<float> bin = input_buffer(g.node(g.node(dw).inputs[0]).shape, io.in);
+            for (const Knobs& k : configs(KernelKind::Pointwise, fused_fixed_knobs())) {
                 LayerFunc L = lower_fused(g, g.node(dw), pw, "u" + std::to_string(id));
                 apply_x86_schedule(L, host, k);
-                const Shape& is = g.node(g.node(dw).inputs[0]).shape;
-                Halide::Buffer<float> bin{int(is[3]), int(is[2]), int(is[1])};
-                std::copy(in.begin(), in.end(), bin.data());
-                L.input.set(bin);
-                Halide::Buffer<float> out(L.out_c, L.out_w, L.out_h);
-                L.output.realize(out, host);
-                ASSERT_EQ(size_t(out.number_of_elements()), want.size()) << pw.name;
-                for (size_t i = 0; i < want.size(); ++i)
-                    ASSERT_NEAR(out.data()[i], want[i], 1e-5) << pw.name << " " << describe(k) << " element " << i;
+                ASSERT_TRUE(near_reference(realize(L, host, bin), io.want)) << pw.name << " " << describe(k);
                 ++checked;
             }
         }
