@@ -491,6 +491,11 @@ bool x86_fuse(const Graph& g, const Node& pw, const Knobs& k) {
            fusable_depthwise(g, pw) >= 0;
 }
 
+const std::set<std::string>& x86_fused_ignored_knobs() {
+    static const std::set<std::string> ignored{"co_outer", "flat", "k_block", "row_fit"};
+    return ignored;
+}
+
 Knobs x86_default_knobs(KernelKind k) {
     Knobs r;
     for (const KnobDecl& d : x86_knob_space(k)) r[d.name] = d.default_value;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ Knobs x86_default_knobs(KernelKind k);
 // kernel (lower_fused): fusable_depthwise(g, pw) and pw's knob fuse is 1.
 // Decided per kind or node name, never per kernel index.
 bool x86_fuse(const Graph& g, const Node& pw, const Knobs& knobs);
+
+// The pointwise knobs a fused kernel's schedule does not use (schedule_fused): the
+// tuner and the sweep leave them at their defaults.
+const std::set<std::string>& x86_fused_ignored_knobs();
 
 // Schedules L.output (and its intermediates) for CPU target `t`. `knobs` must
 // hold a value for every knob of L.kind.

@@ -159,7 +159,8 @@ struct Lowered {
 };
 
 // Checks the graph and its memory plan; fills everything but the kernels.
-Lowered plan(const Graph& g, const CompileOptions& opts, const ScheduleKnobs& knobs) {
+// `fused`: pointwise node -> the depthwise node its kernel absorbs (fused_pairs).
+Lowered plan(const Graph& g, const CompileOptions& opts, const std::map<int, int>& fused) {
     Lowered r;
     ModelInfo& m = r.info;
     const int n_nodes = static_cast<int>(g.nodes.size());
@@ -217,7 +218,6 @@ Lowered plan(const Graph& g, const CompileOptions& opts, const ScheduleKnobs& kn
         m.arena_bytes = m.scratch_offset + num_elements(in.shape) * 4;
     }
 
-    const std::map<int, int> fused = fused_pairs(g, knobs);
     std::set<int> absorbed;   // computed inside their pointwise's kernel
     for (const auto& [pw, dw] : fused) absorbed.insert(dw);
     for (int id : g.topo_order()) {
@@ -372,9 +372,10 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
                                                       : " (Debian: apt-get install " + target.package + ")"));
     const std::string model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file, "compile"));
     const ScheduleKnobs knobs = load_schedule_file(opts.schedule_file, target.arm, {model_sha256, opts.target, MNCC_VERSION_STRING});
+    const std::map<int, int> fused = fused_pairs(g, knobs);
     Graph replanned;
-    const Graph& gk = fused_memory_plan(g, fused_pairs(g, knobs), replanned);   // what the kernels see
-    Lowered low = plan(gk, opts, knobs);
+    const Graph& gk = fused_memory_plan(g, fused, replanned);   // what the kernels see
+    Lowered low = plan(gk, opts, fused);
     ModelInfo& m = low.info;
     m.name = opts.name;
     m.model_file = opts.model_file;

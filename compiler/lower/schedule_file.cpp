@@ -50,36 +50,34 @@ std::string str_field(const std::string& file, const json& j, const char* key) {
     return j[key].get<std::string>();
 }
 
+// The knobs of a file's entry (`what` names it), which must be for a layer of kind `kind`.
+const Knobs& of_kind(const std::string& file, const std::pair<KernelKind, Knobs>& e, const std::string& what,
+                     KernelKind kind) {
+    if (e.first != kind)
+        fail(file, "the entry for " + what + " is a " + kernel_kind_name(e.first) + ", the model's layer is a " +
+                       kernel_kind_name(kind));
+    return e.second;
+}
+
 }  // namespace
 
 const std::vector<KnobDecl>& knob_space_for(bool arm, KernelKind k) { return arm ? arm64_knob_space(k) : x86_knob_space(k); }
 Knobs default_knobs_for(bool arm, KernelKind k) { return arm ? arm64_default_knobs(k) : x86_default_knobs(k); }
 
 const Knobs& ScheduleKnobs::knobs_for(int index, const std::string& name, KernelKind kind) const {
-    auto pick = [&](const std::pair<KernelKind, Knobs>& e) -> const Knobs& {
-        if (e.first != kind)
-            fail(file, std::string("the entry for layer ") + std::to_string(index) + " ('" + name + "') is a " +
-                           kernel_kind_name(e.first) + ", the model's layer is a " + kernel_kind_name(kind));
-        return e.second;
-    };
     if (auto it = by_index.find(index); it != by_index.end()) {
         if (auto nm = index_names.find(index); nm != index_names.end() && nm->second != name)
             fail(file, "the entry for layer " + std::to_string(index) + " is for '" + nm->second + "', the model's kernel " +
                            std::to_string(index) + " is '" + name +
                            "' (another model or fusion layout: fused kernels are named <depthwise>+<pointwise>); "
                            "run mncc tune again");
-        return pick(it->second);
+        return of_kind(file, it->second, "layer " + std::to_string(index) + " ('" + name + "')", kind);
     }
     return knobs_by_name(name, kind);
 }
 
 const Knobs& ScheduleKnobs::knobs_by_name(const std::string& name, KernelKind kind) const {
-    if (auto it = by_name.find(name); it != by_name.end()) {
-        if (it->second.first != kind)
-            fail(file, "the entry for '" + name + "' is a " + kernel_kind_name(it->second.first) +
-                           ", the model's layer is a " + kernel_kind_name(kind));
-        return it->second.second;
-    }
+    if (auto it = by_name.find(name); it != by_name.end()) return of_kind(file, it->second, "'" + name + "'", kind);
     return by_kind.at(kind);
 }
 

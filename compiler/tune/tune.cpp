@@ -419,8 +419,7 @@ private:
 std::vector<KnobDecl> tunable_space(bool arm, KernelKind kind, bool fused) {
     std::vector<KnobDecl> r;
     for (const KnobDecl& d : knob_space_for(arm, kind))
-        if (d.name != "fuse" && !(fused && (d.name == "co_outer" || d.name == "flat" || d.name == "k_block" ||
-                                            d.name == "row_fit")))
+        if (d.name != "fuse" && !(fused && x86_fused_ignored_knobs().count(d.name)))
             r.push_back(d);
     return r;
 }
