@@ -3,9 +3,11 @@
 // runs exactly once, across thousands of back-to-back jobs of 1..9 tasks and
 // 1..4 threads; a failing task's status comes back; a loop started inside a
 // task runs inline; a loop started by a thread that does not own the pool goes
-// to the previous handler; set_threads takes effect at the next ownership.
+// to the previous handler; set_threads takes effect at the next ownership; each
+// thread runs its own contiguous block of a job's tasks.
 // Plain C++17 (no test framework), built plain and with ThreadSanitizer.
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -63,6 +65,36 @@ int nested_task(void*, int, uint8_t* closure) {
     return r;
 }
 
+// Two tasks per thread in rounds (task 2p + r is round r of participant p): each
+// task waits until every task of its round has started, so the rounds run with all
+// threads at once, and no thread can take another's task while its own wait. The
+// pool must give participant p (the owner is 0) the contiguous block {2p, 2p + 1},
+// the rows it ran in the previous layer: the task's runner is recorded. With one
+// shared counter (tasks handed out in turn) the first round never completes.
+struct Rounds {
+    int threads = 0;
+    std::atomic<int> started[2] = {};
+    std::vector<std::atomic<pthread_t>> runner;
+    std::atomic<bool> timed_out{false};
+    explicit Rounds(int t) : threads(t), runner(2 * size_t(t)) {}
+};
+
+int round_task(void*, int i, uint8_t* closure) {
+    Rounds& r = *reinterpret_cast<Rounds*>(closure);
+    r.runner[size_t(i)].store(pthread_self());
+    std::atomic<int>& started = r.started[i % 2];
+    started.fetch_add(1);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (unsigned k = 0; started.load() < r.threads; ++k) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            r.timed_out = true;
+            break;
+        }
+        if (k % 64 == 63) std::this_thread::yield();
+    }
+    return 0;
+}
+
 }  // namespace
 
 extern "C" halide_do_par_for_t halide_set_custom_do_par_for(halide_do_par_for_t) { return previous_handler; }
@@ -88,6 +120,23 @@ int main() {
         std::atomic<int> nested_ok{0};
         CHECK(mncc_rt::Pool::do_par_for(nullptr, nested_task, 0, 6, reinterpret_cast<uint8_t*>(&nested_ok)) == 0);
         CHECK(nested_ok.load() == 6);
+        CHECK(pool.hold(false));
+    }
+
+    // Blocks of consecutive tasks per thread, the owner's first, all threads at once.
+    for (int threads = 2; threads <= 4; ++threads) {
+        pool.set_threads(threads);
+        CHECK(pool.hold(true));
+        Rounds r(threads);
+        CHECK(mncc_rt::Pool::do_par_for(nullptr, round_task, 0, 2 * threads, reinterpret_cast<uint8_t*>(&r)) == 0);
+        CHECK(!r.timed_out.load());
+        CHECK(pthread_equal(r.runner[0].load(), pthread_self()) && pthread_equal(r.runner[1].load(), pthread_self()));
+        bool blocks = true;
+        for (int p = 0; p < threads; ++p) {
+            blocks = blocks && pthread_equal(r.runner[size_t(2 * p)].load(), r.runner[size_t(2 * p + 1)].load());
+            for (int q = 0; q < p; ++q) blocks = blocks && !pthread_equal(r.runner[size_t(2 * p)].load(), r.runner[size_t(2 * q)].load());
+        }
+        CHECK(blocks);
         CHECK(pool.hold(false));
     }
 
