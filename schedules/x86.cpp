@@ -12,10 +12,8 @@ const KnobDecl kVectorWidth{"vector_width", 0, {0, 4, 8, 16}, "f32 lanes; 0 = th
 const KnobDecl kRowsPerTask{"rows_per_task", 1, {1, 2, 4, 8}, "output rows (row tiles) per parallel task"};
 const KnobDecl kParallel{"parallel", -1, {-1, 0, 1},
                           "1: parallel loop over rows or channel tiles, 0: serial, -1: parallel when the "
-                          "layer's estimated one-thread time is at least 4 us"};
-constexpr double kParallelMinMicros = 4;
-// Depthwise layers gain from a second thread only when larger (see in_parallel).
-constexpr double kParallelMinMicrosDepthwise = 12;
+                          "layer's estimated one-thread time is at least 2 us"};
+constexpr double kParallelMinMicros = 2;   // see in_parallel
 const KnobDecl kFuse{"fuse", 0, {-1, 0, 1},
                      "1: absorb the producing depthwise layer (when this layer is its only consumer) and "
                      "compute it inside this layer's pixel tiles, one kernel; 0: two kernels; -1: fuse when "
@@ -49,18 +47,18 @@ double estimated_micros(const LayerFunc& L) {
     return std::max(2.0 * double(L.mult_adds) / 1e5, double(L.io_bytes) / 2.5e4);
 }
 
-// Depthwise layers are memory-bound, and half of their input was written by the
-// other core (the previous layer ran on both). With Halide's thread pool (a
-// wake-up per loop) only layers from about 64 us gained; on mncc's own pool
-// (runtime/mncc_thread_pool.h) every depthwise layer of synth 1.0/224 gains at 2
-// threads (per-layer medians of 3 interleaved `mncc bench --threads 2` rounds,
-// parallel forced against the former default, 2026-11-29): 14x14x512 (33 us at one
-// thread) 0.61-0.70, 7x7x1024 (20 us) 0.93; the 0.25/128 ones (2-12 us) 0.81-1.31,
-// noise around 1. So they run in parallel from an estimated 12 us.
+// Every kind runs in parallel from an estimated 2 us. Depthwise layers are
+// memory-bound and read what the previous layer wrote: serial, half of their input
+// comes from the other core's cache. With Halide's pool (a wake-up per loop) only
+// depthwise layers from about 64 us gained, with mncc's pool from about 12 us, and
+// since the pool gives each thread the same rows in consecutive layers
+// (runtime/mncc_thread_pool.h) the small ones gain too: synth 0.25/128 at 2 threads
+// (6 interleaved `mncc bench --threads 2 --runs 300` rounds, 2026-11-29) 0.255 ->
+// 0.232 ms with the thresholds lowered from 12 us (depthwise) and 4 us (the rest)
+// to 2 us; all layers in parallel (parallel = 1) 0.245 against 0.240 at 2 us.
 bool in_parallel(const LayerFunc& L, const Knobs& k) {
     const int p = k.at("parallel");
-    const double min_us = L.kind == KernelKind::Depthwise ? kParallelMinMicrosDepthwise : kParallelMinMicros;
-    return p == 1 || (p == -1 && estimated_micros(L) >= min_us);
+    return p == 1 || (p == -1 && estimated_micros(L) >= kParallelMinMicros);
 }
 
 void parallel_rows(LayerFunc& L, const Knobs& k) {

@@ -24,10 +24,13 @@ double estimated_micros(const LayerFunc& L) {
     return std::max(2.0 * double(L.mult_adds) / (dot ? 3e5 : 2e4), double(L.io_bytes) / 2.5e4);
 }
 
-// A parallel loop costs a fork and join on mncc's pool: layers under a few
-// microseconds run serially (the float schedules' thresholds, schedules/x86.cpp).
+// A parallel loop costs a fork and join on mncc's pool: layers under 2 us run
+// serially (the float schedules' threshold, schedules/x86.cpp). Lowered from 12 us
+// (depthwise) and 4 us once the pool kept each thread's rows on its core: synth
+// 0.25/128 int8 at 2 threads 0.251 -> 0.214 ms (6 interleaved `mncc bench
+// --threads 2 --runs 300` rounds, 2026-11-29).
 bool worth_parallel(const LayerFunc& L) {
-    return estimated_micros(L) >= (L.kind == KernelKind::Depthwise ? 12.0 : 4.0);
+    return estimated_micros(L) >= 2.0;
 }
 
 // Bytes of the packed 8-bit weights of a dot-product layer.
