@@ -55,6 +55,23 @@ void schedule_conv(LayerFunc& L, const Target& t) {
     L.acc.update().reorder(order).vectorize(L.c, v).unroll(L.c).unroll(L.x);
 }
 
+// The input sums of a dot-product form (L.sum_f, where some weight shift s_w is
+// not 0: uint8 weights, and int8 activations with the weights as vpdpbusd's
+// unsigned operand): per pixel, the 4 bytes of a group and up to 16 groups as one
+// vector (an atomic vector reduction) instead of a scalar loop over the channels.
+void vectorize_input_sums(LayerFunc& L) {
+    const int groups = *as_const_int(L.rs.y.extent());
+    int g = 16;
+    while (groups % g) g /= 2;
+    Stage sums = L.sum_f.update();
+    if (g > 1) {
+        RVar go("go"), gi("gi");
+        sums.split(L.rs.y, go, gi, g).reorder(L.rs.x, gi, go).atomic().vectorize(L.rs.x).vectorize(gi);
+    } else {
+        sums.atomic().vectorize(L.rs.x);
+    }
+}
+
 // Pixels per VNNI register tile of 4 channel vectors (32 zmm): 7 (28 accumulators,
 // 4 weight vectors, the broadcast and the 0x80 constant of the int8 -> u8 xor: 2
 // accumulators spill, objdump) where it divides the row and the reduction has at
@@ -103,12 +120,13 @@ void schedule_dot(LayerFunc& L, const Target& t) {
     if (co_outer) {
         L.output.reorder(ci, xi, xo, L.y, co);
         if (L.out_c > v * cv && worth_parallel(L)) L.output.parallel(co);
-        if (L.sum_f.defined()) L.sum_f.compute_at(L.output, xo);
+        if (L.sum_f.defined()) L.sum_f.compute_root();   // once, not per channel tile
     } else {
         L.output.reorder(ci, xi, xo, co, L.y);
         if (L.out_h > 1 && worth_parallel(L)) L.output.parallel(L.y);
         if (L.sum_f.defined()) L.sum_f.compute_at(L.output, L.y);
     }
+    if (L.sum_f.defined()) vectorize_input_sums(L);
     L.acc.compute_at(L.output, xo).vectorize(L.c, v).unroll(L.c).unroll(L.x);
     Stage update = L.acc.update();
     if (L.kind == KernelKind::Conv)
@@ -126,7 +144,10 @@ void schedule_fc_dot(LayerFunc& L, const Target& t) {
     Var co("co"), ci("ci");
     L.output.split(L.c, co, ci, v * cv, TailStrategy::ShiftInwards).vectorize(ci, v).unroll(ci);
     if (L.out_c > v * cv && worth_parallel(L)) L.output.parallel(co);
-    if (L.sum_f.defined()) L.sum_f.compute_root();
+    if (L.sum_f.defined()) {
+        L.sum_f.compute_root();
+        vectorize_input_sums(L);
+    }
     L.acc.compute_at(L.output, co).vectorize(L.c, v).unroll(L.c);
     L.acc.update().reorder(L.r.x, L.c, L.r.y).atomic().vectorize(L.r.x).vectorize(L.c, v).unroll(L.c);
 }

@@ -28,7 +28,8 @@ struct LayerFunc {
     Halide::Func output;          // (c, x, y) or (c)
     Halide::Func acc;             // reduction stage for Conv/Pointwise/FC, else undefined
     Halide::RDom r;               // acc's reduction domain
-    Halide::Func max_f, sum_f;    // Softmax's scalar reductions
+    Halide::Func max_f, sum_f;    // Softmax's scalar reductions; quantized dot products' input sums
+    Halide::RDom rs;              // sum_f's reduction domain in the quantized dot-product form
     Halide::Var c{"c"}, x{"x"}, y{"y"};
     int out_c = 1, out_w = 1, out_h = 1;
     // Pointwise only: what pack_pointwise_weights rebuilds the layer from.

@@ -168,11 +168,13 @@ bool is_pointwise(const Node& n) {
 }
 
 // Weighted layers as 4-wide 8-bit dot products (u8 x i8: x86 VNNI vpdpbusd, else
-// vpmaddwd pairs, HVX vrmpy; i8 x i8: arm64 sdot). The input channels are padded to C4 = a multiple of 4 (the
+// vpmaddwd pairs, HVX vrmpy; i8 x u8: vpdpbusd with int8 activations; i8 x i8:
+// arm64 sdot). The input channels are padded to C4 = a multiple of 4 (the
 // padding channels repeat the last one with w' = 0); the taps of an output are
 // read in the dot product's input type u_t as u = x - s_x (x ^ 0x80 when the
-// signedness differs, s_x = +-128), the weights as int8 w8 = w' - s_w(c)
-// (s_w = 128 - w_zp for uint8 weights, -w_zp for int8), so that
+// signedness differs, s_x = +-128), the weights in the 8-bit type w_t as
+// w8 = w' - s_w(c) (int8: s_w = 128 - w_zp for uint8 weights, -w_zp for int8;
+// uint8: s_w = -w_zp for uint8 weights, -128 - w_zp for int8), so that
 //   sum x w' = sum u w8 + s_w(c) * sum u + s_x * sum w'
 // The last term folds into the bias; sum u is L.sum_f(x, y) (L.sum_f() for FC),
 // left undefined when every s_w is 0 (symmetric int8 weights). L.r = (4, C4 / 4,
@@ -180,7 +182,7 @@ bool is_pointwise(const Node& n) {
 // per dot product. Weights are packed
 // [kh][kw][C4 / 4][co][4]: one vector of output channels reads 4 * V bytes.
 // Returns false (nothing defined) when the folded bias would not fit int32.
-bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type u_t) {
+bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type u_t, Type w_t) {
     const bool fc = n.op == Op::FullyConnected;
     const int ci = fc ? flat(g, n, in_n.shape, "input") : nhwc(g, n, in_n.shape, "input").c;
     const int co = fc ? flat(g, n, n.shape, "output") : nhwc(g, n, n.shape, "output").c;
@@ -189,18 +191,21 @@ bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Ty
     const int16_t* w = f.w.data();   // [ky][kx][ci][co]
     const bool unsigned_w = n.weights.dtype == DType::UInt8;
     const int s_x = in_n.dtype == (u_t.is_uint() ? DType::UInt8 : DType::Int8) ? 0 : (u_t.is_uint() ? -128 : 128);
-    Buffer<int8_t> wp({4, co, cg * kw * kh}, L.fn_name + "_wp");
+    Buffer<> wp(w_t, {4, co, cg * kw * kh}, L.fn_name + "_wp");
     Buffer<int32_t> bias(co, L.fn_name + "_bd"), s_w(co, L.fn_name + "_sw");
     bool any_s_w = false;
     for (int c = 0; c < co; ++c) {
-        s_w(c) = (unsigned_w ? 128 : 0) - n.weights.quant.zero_point_at(c);
+        s_w(c) = (w_t.is_int() ? (unsigned_w ? 128 : 0) : (unsigned_w ? 0 : -128)) - n.weights.quant.zero_point_at(c);
         any_s_w = any_s_w || s_w(c) != 0;
         int64_t sum = 0;
         for (int k = 0; k < kw * kh; ++k)
             for (int i = 0; i < cg * 4; ++i) {
                 const int wv = i < ci ? w[(size_t(k) * size_t(ci) + size_t(i)) * size_t(co) + size_t(c)] : 0;
                 sum += wv;
-                wp(i % 4, c, k * cg + i / 4) = int8_t(wv - s_w(c));
+                if (w_t.is_int())
+                    wp.as<int8_t>()(i % 4, c, k * cg + i / 4) = int8_t(wv - s_w(c));
+                else
+                    wp.as<uint8_t>()(i % 4, c, k * cg + i / 4) = uint8_t(wv - s_w(c));
             }
         const int64_t b = int64_t(f.b(c)) + int64_t(s_x) * sum;
         if (b < std::numeric_limits<int32_t>::min() || b > std::numeric_limits<int32_t>::max()) return false;
@@ -228,6 +233,7 @@ bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Ty
     Expr init = bias(c);
     if (any_s_w) {
         RDom rs(dims, "rs");
+        L.rs = rs;
         L.sum_f = Func(L.fn_name + "_sumx");
         L.sum_f(px) = 0;
         L.sum_f(px) += cast<int32_t>(tap(rs.y * 4 + rs.x, position(rs).first, position(rs).second));
@@ -239,15 +245,16 @@ bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Ty
     return true;
 }
 
-// The 8-bit type of a dot-product form's input operand (dot is not None).
+// The 8-bit types of a dot-product form's input and weight operands (dot is not None).
 Type dot_input_type(DotProducts dot) { return dot == DotProducts::U8xI8 ? UInt(8) : Int(8); }
+Type dot_weight_type(DotProducts dot) { return dot == DotProducts::I8xU8 ? UInt(8) : Int(8); }
 
 void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot) {
     const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
     check_window(g, n, in, out);
     // Pointwise reads the input directly, in whole groups of 4 channels.
     if (dot != DotProducts::None && (L.kind == KernelKind::Conv || in.c % 4 == 0) &&
-        lower_dot(g, n, in_n, L, dot_input_type(dot))) {
+        lower_dot(g, n, in_n, L, dot_input_type(dot), dot_weight_type(dot))) {
         L.output(L.c, L.x, L.y) = finish(L.acc(L.c, L.x, L.y), requant_params(in_n, n, L.fn_name), L.c, n, out_t);
         fix_shape(L.input, {in.c, in.w, in.h});
         L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
@@ -329,7 +336,7 @@ void lower_fc(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Typ
     const int ci = flat(g, n, in_n.shape, "input"), co = flat(g, n, n.shape, "output");
     fix_shape(L.input, {ci});
     L.out_c = co;
-    if (dot != DotProducts::None && ci % 4 == 0 && lower_dot(g, n, in_n, L, dot_input_type(dot))) {
+    if (dot != DotProducts::None && ci % 4 == 0 && lower_dot(g, n, in_n, L, dot_input_type(dot), dot_weight_type(dot))) {
         L.output(L.c) = finish(L.acc(L.c), requant_params(in_n, n, L.fn_name), L.c, n, out_t);
         return;
     }
@@ -418,6 +425,8 @@ Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64
 }
 
 bool is_quantized_layer(const Node& n) { return n.dtype != DType::Float32; }
+
+const Node& quantized_data_input(const Graph& g, const Node& n) { return data_input(g, n); }
 
 std::string kernel_name_q(const std::string& model, const Node& n, int index) {
     std::string s = kernel_name(model, n, index);

@@ -46,13 +46,19 @@ Halide::Expr multiply_by_quantized_multiplier(Halide::Expr x, Halide::Expr multi
 std::string kernel_name_q(const std::string& model, const Node& n, int index);
 
 // Whether conv, pointwise and FC layers accumulate 4-wide 8-bit dot products:
-// u8 x i8 (x86 VNNI vpdpbusd) or i8 x i8 (arm64 sdot). The activations are moved
-// into the input operand's signedness (x ^ 0x80) and the weights into int8, with
+// u8 x i8 (x86 VNNI vpdpbusd, HVX vrmpy), i8 x u8 (vpdpbusd with the int8
+// activations as its signed operand, broadcast from memory, and the weights
+// unsigned) or i8 x i8 (arm64 sdot). The activations are moved into the input
+// operand's signedness (x ^ 0x80) and the weights into its 8-bit type, with
 // the shifts corrected by per-pixel input sums and the bias. In that form L.r =
 // (4, channel groups of 4) for pointwise and FC (the plain forms: 1 dimension),
 // (4, channel groups of 4, kw, kh) for a window (plain: 3), and L.sum_f(x, y)
 // (L.sum_f() for FC) the input sums, left undefined where no correction is needed.
-enum class DotProducts { None, U8xI8, I8xI8 };
+enum class DotProducts { None, U8xI8, I8xU8, I8xI8 };
+
+// The data input of quantized layer `n`, seen through Reshape views (throws for a
+// malformed graph or a missing per-tensor quantisation).
+const Node& quantized_data_input(const Graph& g, const Node& n);
 
 // Builds the integer algorithm for quantized layer node `n` (throws mncc::Error
 // naming the node for anything outside the supported set). With a dot-product

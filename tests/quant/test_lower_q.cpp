@@ -140,8 +140,8 @@ TEST(QuantLower, Int8PerChannelPointwise) {
 // int8 activations: pointwise, the first layer's 3x3 stride-2 conv over 3 channels
 // (27 taps, padded to 28), and FC; the JIT target computes them exactly either way.
 TEST(QuantLower, DotProductFormsMatchReference) {
-    for (DotProducts dot : {DotProducts::U8xI8, DotProducts::I8xI8}) {
-        SCOPED_TRACE(dot == DotProducts::U8xI8 ? "u8 x i8" : "i8 x i8");
+    for (DotProducts dot : {DotProducts::U8xI8, DotProducts::I8xU8, DotProducts::I8xI8}) {
+        SCOPED_TRACE(dot == DotProducts::U8xI8 ? "u8 x i8" : dot == DotProducts::I8xU8 ? "i8 x u8" : "i8 x i8");
         for (DType dt : {DType::UInt8, DType::Int8}) {
             SCOPED_TRACE(dt == DType::UInt8 ? "uint8" : "int8");
             {
@@ -243,8 +243,13 @@ TEST(QuantLower, DotProductLargePointwiseMatchesReference) {
             n.shape = {1, h, w, co};
             n.activation = Activation::Relu6;
             set_weights(n, dt, {1, 1, ci, co}, 60 + ci, 0.004f);
-            if (dt == DType::UInt8) expect_conv_matches<uint8_t>(k, 61, DotProducts::U8xI8);
-            else expect_conv_matches<int8_t>(k, 61, DotProducts::U8xI8);
+            if (dt == DType::UInt8) {
+                expect_conv_matches<uint8_t>(k, 61, DotProducts::U8xI8);
+            } else {
+                expect_conv_matches<int8_t>(k, 61, DotProducts::U8xI8);
+                SCOPED_TRACE("i8 x u8: the input sums vectorized, computed once for co tiles outermost");
+                expect_conv_matches<int8_t>(k, 61, DotProducts::I8xU8);
+            }
         }
     }
 }
