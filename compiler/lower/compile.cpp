@@ -299,7 +299,7 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
                                         ? DotProducts::U8xI8
                                     : rt_target.arm && target.has_feature(Halide::Target::ARMDotProd) ? DotProducts::I8xI8
                                                                                                      : DotProducts::None;
-            funcs.push_back(m.quantized          ? lower_layer_q(g, n, layers[i].second, dot)
+            funcs.push_back(m.quantized          ? lower_layer_q(g, n, layers[i].second, dot, x86)
                             : fused_dw[i] >= 0 ? lower_fused(g, g.node(fused_dw[i]), n, layers[i].second)
                                                : lower_layer(g, n, layers[i].second));
         } catch (const Halide::Error& e) {

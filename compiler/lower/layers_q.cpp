@@ -122,13 +122,15 @@ struct Requant {
     bool uniform = true;
     int64_t max_abs_acc = 0;
     int max_shift = std::numeric_limits<int>::min();   // the largest shift (< 0: right shifts only)
+    bool int64_lanes = false;   // multiply_by_quantized_multiplier's int64_lanes
     Expr multiplier(Expr c) const { return uniform ? Expr(mult(0)) : mult(std::move(c)); }
     Expr shift_of(Expr c) const { return uniform ? Expr(shift(0)) : shift(std::move(c)); }
 };
-Requant requant_params(const Node& in, const Node& n, const std::string& name) {
+Requant requant_params(const Node& in, const Node& n, const std::string& name, bool int64_lanes) {
     const std::vector<quant::Multiplier> m = quant::layer_multipliers(in, n);
     const int co = int(m.size());
     Requant r{Buffer<int32_t>(co, name + "_m"), Buffer<int32_t>(co, name + "_s")};
+    r.int64_lanes = int64_lanes;
     for (int c = 0; c < co; ++c) {
         r.mult(c) = m[size_t(c)].multiplier;
         r.shift(c) = m[size_t(c)].shift;
@@ -147,7 +149,7 @@ Requant requant_params(const Node& in, const Node& n, const std::string& name) {
 
 Expr finish(Expr acc, const Requant& q, Expr c, const Node& n, Type out_t) {
     const quant::Range r = quant::activation_range(n.dtype, n.quant, n.activation);
-    Expr y = multiply_by_quantized_multiplier(acc, q.multiplier(c), q.shift_of(c), q.max_abs_acc, q.max_shift) +
+    Expr y = multiply_by_quantized_multiplier(acc, q.multiplier(c), q.shift_of(c), q.max_abs_acc, q.max_shift, q.int64_lanes) +
              n.quant.zero_point[0];
     return cast(out_t, clamp(y, r.lo, r.hi));
 }
@@ -249,19 +251,19 @@ bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Ty
 Type dot_input_type(DotProducts dot) { return dot == DotProducts::U8xI8 ? UInt(8) : Int(8); }
 Type dot_weight_type(DotProducts dot) { return dot == DotProducts::I8xU8 ? UInt(8) : Int(8); }
 
-void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot) {
+void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot, bool int64_lanes) {
     const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
     check_window(g, n, in, out);
     // Pointwise reads the input directly, in whole groups of 4 channels.
     if (dot != DotProducts::None && (L.kind == KernelKind::Conv || in.c % 4 == 0) &&
         lower_dot(g, n, in_n, L, dot_input_type(dot), dot_weight_type(dot))) {
-        L.output(L.c, L.x, L.y) = finish(L.acc(L.c, L.x, L.y), requant_params(in_n, n, L.fn_name), L.c, n, out_t);
+        L.output(L.c, L.x, L.y) = finish(L.acc(L.c, L.x, L.y), requant_params(in_n, n, L.fn_name, int64_lanes), L.c, n, out_t);
         fix_shape(L.input, {in.c, in.w, in.h});
         L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
         return;
     }
     Folded f = fold(g, n, in_n, {n.kernel_h, n.kernel_w, in.c, out.c}, {out.c, in.c, n.kernel_w, n.kernel_h});
-    Requant q = requant_params(in_n, n, L.fn_name);
+    Requant q = requant_params(in_n, n, L.fn_name, int64_lanes);
     Var c = L.c, x = L.x, y = L.y;
     L.acc = Func(L.fn_name + "_acc");
     L.acc(c, x, y) = f.b(c);
@@ -286,12 +288,13 @@ void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, T
 // partial_sums16, runs of consecutive taps are also summed in int16 (vpaddw, one
 // widening per run) while max |x| * sum |w8| over the run fits int16 in every
 // channel (int8 activations with full-range weights: pairs of taps).
-void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, bool partial_sums16) {
+void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, bool partial_sums16,
+                     bool int64_lanes) {
     const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
     if (in.c != out.c) fail(g, n, "depthwise output channels differ from input channels");
     check_window(g, n, in, out);
     Folded f = fold(g, n, in_n, {n.kernel_h, n.kernel_w, in.c}, {in.c, n.kernel_w, n.kernel_h});
-    Requant q = requant_params(in_n, n, L.fn_name);
+    Requant q = requant_params(in_n, n, L.fn_name, int64_lanes);
     Buffer<int8_t> w8({in.c, n.kernel_w, n.kernel_h}, L.fn_name + "_w8");
     Buffer<int32_t> s_w(in.c, L.fn_name + "_sw");
     bool any_s_w = false, uniform = true;
@@ -332,16 +335,16 @@ void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc&
     L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
 }
 
-void lower_fc(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot) {
+void lower_fc(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot, bool int64_lanes) {
     const int ci = flat(g, n, in_n.shape, "input"), co = flat(g, n, n.shape, "output");
     fix_shape(L.input, {ci});
     L.out_c = co;
     if (dot != DotProducts::None && ci % 4 == 0 && lower_dot(g, n, in_n, L, dot_input_type(dot), dot_weight_type(dot))) {
-        L.output(L.c) = finish(L.acc(L.c), requant_params(in_n, n, L.fn_name), L.c, n, out_t);
+        L.output(L.c) = finish(L.acc(L.c), requant_params(in_n, n, L.fn_name, int64_lanes), L.c, n, out_t);
         return;
     }
     Folded f = fold(g, n, in_n, {ci, co}, {co, ci});
-    Requant q = requant_params(in_n, n, L.fn_name);
+    Requant q = requant_params(in_n, n, L.fn_name, int64_lanes);
     L.r = RDom(0, ci, "r");
     L.acc = Func(L.fn_name + "_acc");
     L.acc(L.c) = f.b(L.c);
@@ -397,7 +400,7 @@ void lower_softmax(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L
 
 }  // namespace
 
-Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64_t max_abs_x, int max_shift) {
+Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64_t max_abs_x, int max_shift, bool int64_lanes) {
     const Expr lo = Int(32).min(), hi = Int(32).max();
     Expr left = max(shift, 0), right = max(-shift, 0);
     // What the bound proves: |x * 2^left| < 2^30, so the shift does not saturate
@@ -412,7 +415,10 @@ Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64
                    : select(x > (hi >> left), hi, select(x < (lo >> left), lo, x << left));
     // gemmlowp's SaturatingRoundingDoublingHighMul is floor((a*b + 2^30) / 2^31), saturated:
     // exactly Halide's rounding_mul_shift_right(a, b, 31) (only INT_MIN * INT_MIN saturates).
-    Expr h = Internal::rounding_mul_shift_right(a, multiplier, 31);
+    // With |a| < 2^30 nothing saturates, and on int64 lanes the product is written out.
+    Expr h = small && int64_lanes
+                 ? cast<int32_t>((cast<int64_t>(a) * cast<int64_t>(multiplier) + Expr(int64_t(1) << 30)) >> 31)
+                 : Internal::rounding_mul_shift_right(a, multiplier, 31);
     // RoundingDivideByPOT: half away from zero (rounding_shift_right would round half up).
     const Expr one = Internal::make_const(UInt(32), 1);
     if (small) {   // floor((h + half - [h < 0 and right > 0]) / 2^right); right > 0 for sure when max_shift < 0
@@ -433,7 +439,7 @@ std::string kernel_name_q(const std::string& model, const Node& n, int index) {
     return s.replace(model.size(), 5, n.dtype == DType::Int8 ? "_i8_" : "_u8_");
 }
 
-LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, DotProducts dot) {
+LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, DotProducts dot, bool int64_lanes) {
     LayerFunc L;
     L.fn_name = fn_name;
     const Type out_t = halide_type(g, n, n.dtype);
@@ -445,11 +451,11 @@ LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_nam
     switch (n.op) {
         case Op::Conv2D:
             L.kind = is_pointwise(n) ? KernelKind::Pointwise : KernelKind::Conv;
-            lower_conv(g, n, in, L, out_t, dot);
+            lower_conv(g, n, in, L, out_t, dot, int64_lanes);
             break;
         case Op::DepthwiseConv2D:
             L.kind = KernelKind::Depthwise;
-            lower_depthwise(g, n, in, L, out_t, dot != DotProducts::None);
+            lower_depthwise(g, n, in, L, out_t, dot != DotProducts::None, int64_lanes);
             break;
         case Op::AvgPool:
             if (in.quant.scale != n.quant.scale || in.quant.zero_point != n.quant.zero_point)
@@ -457,7 +463,7 @@ LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_nam
             L.kind = KernelKind::AvgPool;
             lower_avgpool(g, n, in, L, out_t);
             break;
-        case Op::FullyConnected: L.kind = KernelKind::FullyConnected; lower_fc(g, n, in, L, out_t, dot); break;
+        case Op::FullyConnected: L.kind = KernelKind::FullyConnected; lower_fc(g, n, in, L, out_t, dot, int64_lanes); break;
         case Op::Softmax: L.kind = KernelKind::Softmax; lower_softmax(g, n, in, L, out_t); break;
         default: fail(g, n, std::string("the quantized lowering does not support ") + op_name(n.op) + " yet");
     }

@@ -75,7 +75,8 @@ template <typename T>
 std::vector<int32_t> run_halide(const Case& k, const std::vector<int32_t>& x, DotProducts dot) {
     const Node& in = k.g.node(0);
     const Node& n = k.g.node(k.layer);
-    LayerFunc L = lower_layer_q(k.g, n, "k", dot);
+    // The x86 forms with the requantisation's 64-bit product, as compile() builds them for x86.
+    LayerFunc L = lower_layer_q(k.g, n, "k", dot, dot == DotProducts::U8xI8 || dot == DotProducts::I8xU8);
     apply_quantized_schedule(L, Halide::get_jit_target_from_environment());
     const bool four_d = n.op != Op::FullyConnected && n.op != Op::Softmax;
     Halide::Buffer<T> ib = four_d ? Halide::Buffer<T>(int(in.shape[3]), int(in.shape[2]), int(in.shape[1]))
@@ -351,10 +352,10 @@ TEST(QuantLower, RequantisationMatchesReferenceOnEdgeValues) {
     }
     // The bounded form (|x| <= 2^23 - 1 and left shifts <= 7 known: no saturation
     // selects, one rounding add), on the inputs clamped to the bound.
-    {
+    for (bool int64_lanes : {false, true}) {
         constexpr int32_t kBound = (1 << 23) - 1;
         Func f("requant_bounded");
-        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, 7);
+        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, 7, int64_lanes);
         f.vectorize(i, 16);
         Buffer<int32_t> out = f.realize({int(xs.size()), int(ms.size()), 39});   // shifts -31..7
         int diffs = 0;
@@ -363,14 +364,14 @@ TEST(QuantLower, RequantisationMatchesReferenceOnEdgeValues) {
                 for (size_t a = 0; a < xs.size(); ++a)
                     diffs += out(int(a), int(b), c) != quant::multiply_by_quantized_multiplier(
                                                              std::clamp(xs[a], -kBound, kBound), {ms[b], c - 31});
-        EXPECT_EQ(diffs, 0);
+        EXPECT_EQ(diffs, 0) << "int64 lanes " << int64_lanes;
     }
     // The bounded form with right shifts only (max_shift 0: no left shift; -1: no
     // test for a zero right shift either), on shifts up to the bound.
-    for (int max_shift : {0, -1}) {
+    for (auto [max_shift, int64_lanes] : {std::pair{0, false}, std::pair{0, true}, std::pair{-1, false}, std::pair{-1, true}}) {
         constexpr int32_t kBound = (1 << 29) - 1;
         Func f("requant_right_" + std::to_string(-max_shift));
-        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, max_shift);
+        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, max_shift, int64_lanes);
         f.vectorize(i, 16);
         const int shifts = 32 + max_shift;   // -31..max_shift
         Buffer<int32_t> out = f.realize({int(xs.size()), int(ms.size()), shifts});
@@ -380,7 +381,7 @@ TEST(QuantLower, RequantisationMatchesReferenceOnEdgeValues) {
                 for (size_t a = 0; a < xs.size(); ++a)
                     diffs += out(int(a), int(b), c) != quant::multiply_by_quantized_multiplier(
                                                              std::clamp(xs[a], -kBound, kBound), {ms[b], c - 31});
-        EXPECT_EQ(diffs, 0) << "max_shift " << max_shift;
+        EXPECT_EQ(diffs, 0) << "max_shift " << max_shift << " int64 lanes " << int64_lanes;
     }
     // Constant multiplier and shift (what uint8 per-tensor layers bake in).
     const std::vector<std::pair<int32_t, int>> consts = {{1 << 30, -31}, {1 << 30, -7}, {1992123456, -1}, {kMin, 0}, {1518500250, 3}, {kMax, 30}};
