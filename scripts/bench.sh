@@ -10,6 +10,9 @@
 # (interleaved) over --rounds rounds and the table shows the median of the
 # per-round medians. CPU ms is process CPU time per inference: at 1 thread it is
 # insensitive to other processes sharing the core; at 2 threads it sums both.
+# "steal %" is the range over the rounds of the vCPU time the host took while a
+# configuration ran (/proc/stat), as a share of its busy time: rounds with a few
+# percent measured up to 1.4x slower (synth 1.0/224 fp32, 1 thread, 2026-11-29).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build" runs=100 rounds=2 peers=1
@@ -37,10 +40,15 @@ for m in $models; do
   if [ "$q" = f32 ]; then "$mncc" synth --alpha "$a" --resolution "$r" -o "$(file "$m")"
   else "$mncc" synth --alpha "$a" --resolution "$r" --quantize "$q" -o "$(file "$m")"; fi
 done
+# Steal and busy ticks of all CPUs (/proc/stat): on a virtual machine, the time the host
+# ran something else on our vCPUs while they had work, the main source of noise here.
+steal_busy() { awk '/^cpu /{print $9, $2 + $3 + $4 + $9}' /proc/stat; }
 for r in $(seq 1 "$rounds"); do
   for t in 1 2; do
     for m in $models; do
+      before="$(steal_busy)"
       "$mncc" bench "$(file "$m")" --target=host --threads "$t" --runs "$runs" --json > "$work/r${r}_t${t}_${m//:/_}.json"
+      echo "$before $(steal_busy)" > "$work/r${r}_t${t}_${m//:/_}.steal"
     done
   done
 done
@@ -67,18 +75,22 @@ if os.path.exists(p):
             if q:
                 peers.setdefault((c[2], int(c[3]), q), []).append((c[0] + " " + c[1], float(c[4]), float(c[10])))
 print()
-print("| model | threads | mncc median ms | CPU ms | min ms | GFLOP/s (int8: GOP/s) | % of FMA peak | peer: median ms, CPU ms (mncc/peer wall, CPU) |")
-print("|---|---|---|---|---|---|---|---|")
+def steal(path):
+    s0, b0, s1, b1 = (int(v) for v in open(path).read().split())
+    return 100.0 * (s1 - s0) / max(b1 - b0, 1)
+print("| model | threads | mncc median ms | CPU ms | min ms | GFLOP/s (int8: GOP/s) | % of FMA peak | steal % | peer: median ms, CPU ms (mncc/peer wall, CPU) |")
+print("|---|---|---|---|---|---|---|---|---|")
 for m in ("1.0:224:f32", "0.25:128:f32", "1.0:224:int8", "0.25:128:int8"):
     a, res, q = m.split(":")
     for t in (1, 2):
         rs = [json.load(open(os.path.join(work, f"r{r}_t{t}_{m.replace(':', '_')}.json"))) for r in range(1, rounds + 1)]
+        st = [steal(os.path.join(work, f"r{r}_t{t}_{m.replace(':', '_')}.steal")) for r in range(1, rounds + 1)]
         med = statistics.median(r["median_ms"] for r in rs)
         cpu = statistics.median(r["cpu_median_ms"] for r in rs)
         key = (f"{float(a):.2f}x{res}", t, q)
         pe = "; ".join(f"{n} {v:.2f}, {pc:.2f} ({med / v:.2f}x, {cpu / pc:.2f}x)" for n, v, pc in peers.get(key, [])) or "-"
         print(f"| {a}/{res}{' int8' if q == 'int8' else ''} | {t} | {med:.3f} | {cpu:.3f} | "
               f"{min(r['min_ms'] for r in rs):.3f} | {statistics.median(r['gflops'] for r in rs):.1f} | "
-              f"{statistics.median(r['percent_of_peak'] for r in rs):.1f} | {pe} |")
+              f"{statistics.median(r['percent_of_peak'] for r in rs):.1f} | {min(st):.1f}-{max(st):.1f} | {pe} |")
 PY
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
