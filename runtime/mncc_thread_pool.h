@@ -114,6 +114,7 @@ private:
     struct WorkerArg {
         Pool* pool = nullptr;
         int id = 0;
+        uint32_t seen = 0;   // the latest job when the worker was created: it joins the next one
     };
 
     static halide_do_par_for_t& previous() {
@@ -136,6 +137,7 @@ private:
         for (; have < want; ++have) {
             worker_args_[have].pool = this;
             worker_args_[have].id = have;
+            worker_args_[have].seen = job_.load(std::memory_order_relaxed);
             if (pthread_create(&threads_created_[have], nullptr, worker_main, &worker_args_[have]) != 0)
                 break;  // fewer workers: the loops still finish
         }
@@ -263,7 +265,9 @@ private:
     static void* worker_main(void* arg) {
         Pool& p = *static_cast<WorkerArg*>(arg)->pool;
         const int id = static_cast<WorkerArg*>(arg)->id;
-        uint32_t seen = p.job_.load(std::memory_order_acquire);
+        // Not the job in flight when the thread starts: a new worker whose block the
+        // others do not steal (its tasks waiting on each other) must take its part.
+        uint32_t seen = static_cast<WorkerArg*>(arg)->seen;
         while (!p.stopping()) {
             // Spin for the next job while a run is in progress, and for kGraceNs after
             // one (back-to-back calls find the workers awake); then sleep.
