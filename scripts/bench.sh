@@ -7,8 +7,8 @@
 # XNNPACK qs8-subgraph and ONNX Runtime u8s8-qlinear). Timing only: nothing here is a test.
 #   scripts/bench.sh [--runs N] [--build DIR] [--no-peers]
 # Each configuration runs in its own process; the two models alternate
-# (interleaved) over --rounds rounds and the table shows the median of the
-# per-round medians. CPU ms is process CPU time per inference: at 1 thread it is
+# (interleaved) over --rounds rounds, the peers run once per round, and the table
+# shows the median of the per-round medians, mncc's and the peers'. CPU ms is process CPU time per inference: at 1 thread it is
 # insensitive to other processes sharing the core; at 2 threads it sums both.
 # "steal %" is the range over the rounds of the vCPU time the host took while a
 # configuration ran (/proc/stat), as a share of its busy time: rounds with a few
@@ -43,6 +43,10 @@ done
 # Steal and busy ticks of all CPUs (/proc/stat): on a virtual machine, the time the host
 # ran something else on our vCPUs while they had work, the main source of noise here.
 steal_busy() { awk '/^cpu /{print $9, $2 + $3 + $4 + $9}' /proc/stat; }
+if [ "$peers" = 1 ] && { [ ! -x "$root/../shared/peers/run.sh" ] || ! dpkg -s libxnnpack-dev >/dev/null 2>&1; }; then
+  echo "# peers skipped (../shared/peers or libxnnpack-dev missing; see ../shared/peers/README.md)"
+  peers=0
+fi
 for r in $(seq 1 "$rounds"); do
   for t in 1 2; do
     for m in $models; do
@@ -51,21 +55,23 @@ for r in $(seq 1 "$rounds"); do
       echo "$before $(steal_busy)" > "$work/r${r}_t${t}_${m//:/_}.steal"
     done
   done
+  # The peers once per round, right after mncc's configurations: the host's slow and
+  # fast phases last minutes, so one peer run at the end could fall in another phase.
+  if [ "$peers" = 1 ]; then
+    "$root/../shared/peers/run.sh" --quick > "$work/peers_r$r.log" 2>&1 || echo "# peers failed: see $work/peers_r$r.log" >&2
+    cp "${PEERS_BUILD:-/tmp/mncc-peers}/results/summary.md" "$work/peers_r$r.md" 2>/dev/null || true
+  fi
 done
-
-if [ "$peers" = 1 ] && [ -x "$root/../shared/peers/run.sh" ] && dpkg -s libxnnpack-dev >/dev/null 2>&1; then
-  "$root/../shared/peers/run.sh" --quick > "$work/peers.log" 2>&1 || echo "# peers failed: see $work/peers.log" >&2
-  cp "${PEERS_BUILD:-/tmp/mncc-peers}/results/summary.md" "$work/peers.md" 2>/dev/null || true
-else
-  echo "# peers skipped (../shared/peers or libxnnpack-dev missing; see ../shared/peers/README.md)"
-fi
 
 python3 - "$work" "$rounds" <<'PY'
 import json, re, statistics, sys, os
 work, rounds = sys.argv[1], int(sys.argv[2])
-peers = {}
-p = os.path.join(work, "peers.md")
-if os.path.exists(p):
+# Per (model, threads, type) and peer variant: the median over the rounds of its median and CPU ms.
+runs_of = {}
+for r in range(1, rounds + 1):
+    p = os.path.join(work, f"peers_r{r}.md")
+    if not os.path.exists(p):
+        continue
     # Rows "| engine | variant | model | thr | median ms | min | max | p10 | p90 | n | CPU ms | ...":
     # f32 variants for the float rows, qs8 (XNNPACK) and u8s8 (ONNX Runtime) for the int8 ones.
     for line in open(p):
@@ -73,7 +79,9 @@ if os.path.exists(p):
         if len(c) >= 11 and re.fullmatch(r"[0-9.]+x[0-9]+", c[2]):
             q = "f32" if c[1].startswith("f32") else "int8" if c[1].startswith(("qs8", "u8s8")) else None
             if q:
-                peers.setdefault((c[2], int(c[3]), q), []).append((c[0] + " " + c[1], float(c[4]), float(c[10])))
+                runs_of.setdefault((c[2], int(c[3]), q), {}).setdefault(c[0] + " " + c[1], []).append((float(c[4]), float(c[10])))
+peers = {key: [(n, statistics.median(v for v, _ in rs), statistics.median(pc for _, pc in rs)) for n, rs in variants.items()]
+         for key, variants in runs_of.items()}
 print()
 def steal(path):
     s0, b0, s1, b1 = (int(v) for v in open(path).read().split())
