@@ -93,7 +93,7 @@ int x_block(const LayerFunc& L) {
 
 // The dot-product form (layers_q.h, DotProducts): the 4 channels of r.x reduce
 // atomically inside each int32 lane (vpdpbusd, sdot); the input sums are
-// computed per row (or per x tile with co tiles outermost). A small window
+// computed per row (once for the whole map with co tiles outermost). A small window
 // (the first layer's 3x3) is unrolled.
 // Register tile: 4 channel vectors by x_block pixels with AVX-512 VNNI (vpdpbusd),
 // 4 x 4 elsewhere (AVX-512 without VNNI and arm64 unmeasured; on AVX2, synth

@@ -265,6 +265,30 @@ Lowered plan(const Graph& g, const CompileOptions& opts, const std::map<int, int
     return r;
 }
 
+// The 8-bit dot-product form of quantized layer `n` (layers_q.h, DotProducts) for the
+// target: conv, pointwise and FC as u8 x i8 on x86 (vpdpbusd with VNNI, else vpmaddwd
+// pairs: 0.25/128 on AVX2 1.63 -> 1.24 ms); i8 x u8 there for the int8 activations of
+// pointwise and FC layers with at least 256 input channels (no x ^ 0x80 per tap, for a
+// sum of the pixel's inputs: synth 1.0/224 int8, 1 thread, 4 interleaved rounds against
+// u8 x i8, per-layer time over a fixed layer's: K = 512 0.92x, 1024 0.93x, 128 1.00x,
+// 32 1.10x; the first conv's gathered taps 1.65x); u8 x i8 for HVX's pointwise layers
+// (vrmpy; its schedules take that form there only); i8 x i8 on arm64 with the
+// dot-product extension (sdot).
+DotProducts dot_form(const Graph& g, const Node& n, const ResolvedTarget& rt) {
+    constexpr int64_t kSignedInputMinChannels = 256;
+    const bool pointwise = n.op == Op::Conv2D && n.kernel_h == 1 && n.kernel_w == 1;
+    if (rt.target.arch == Halide::Target::X86) {
+        if (pointwise || n.op == Op::FullyConnected) {
+            const Node& in = quantized_data_input(g, n);
+            if (in.dtype == DType::Int8 && in.shape.back() >= kSignedInputMinChannels) return DotProducts::I8xU8;
+        }
+        return DotProducts::U8xI8;
+    }
+    if (rt.hexagon && pointwise) return DotProducts::U8xI8;
+    if (rt.arm && rt.target.has_feature(Halide::Target::ARMDotProd)) return DotProducts::I8xI8;
+    return DotProducts::None;
+}
+
 // Lowers, schedules and compiles every layer into `obj_dir`; returns the objects.
 std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std::vector<std::pair<int, std::string>>& layers,
                                          const std::vector<int>& fused_dw, const ResolvedTarget& rt_target, const ScheduleKnobs& knobs,
@@ -281,25 +305,8 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
     for (size_t i = 0; i < layers.size(); ++i) {
         try {
             const Node& n = g.node(layers[i].first);
-            // Conv, pointwise and FC as 8-bit dot products: u8 x i8 on x86 (vpdpbusd with VNNI,
-            // else vpmaddwd pairs: 0.25/128 on AVX2 1.63 -> 1.24 ms), i8 x u8 there for the int8
-            // activations of pointwise and FC layers with at least 256 input channels (no
-            // x ^ 0x80 per tap, for a sum of the pixel's inputs: synth 1.0/224 int8, 1 thread, 4
-            // interleaved rounds against u8 x i8, per-layer time over a fixed layer's: K = 512
-            // 0.92x, 1024 0.93x, 128 1.00x, 32 1.10x; the first conv's gathered taps 1.65x), and
-            // for HVX's pointwise layers (vrmpy; its schedules take that form there only), i8 x i8
-            // on arm64 with the dot-product extension (sdot).
-            const bool pointwise = n.op == Op::Conv2D && n.kernel_h == 1 && n.kernel_w == 1;
-            const bool x86 = target.arch == Halide::Target::X86;
-            const DotProducts dot = x86 && m.quantized && (pointwise || n.op == Op::FullyConnected) &&
-                                            quantized_data_input(g, n).dtype == DType::Int8 &&
-                                            quantized_data_input(g, n).shape.back() >= 256
-                                        ? DotProducts::I8xU8
-                                    : x86 || (rt_target.hexagon && pointwise)
-                                        ? DotProducts::U8xI8
-                                    : rt_target.arm && target.has_feature(Halide::Target::ARMDotProd) ? DotProducts::I8xI8
-                                                                                                     : DotProducts::None;
-            funcs.push_back(m.quantized          ? lower_layer_q(g, n, layers[i].second, dot, x86)
+            const bool int64_lanes = target.arch == Halide::Target::X86;   // for the requantisation
+            funcs.push_back(m.quantized ? lower_layer_q(g, n, layers[i].second, dot_form(g, n, rt_target), int64_lanes)
                             : fused_dw[i] >= 0 ? lower_fused(g, g.node(fused_dw[i]), n, layers[i].second)
                                                : lower_layer(g, n, layers[i].second));
         } catch (const Halide::Error& e) {
