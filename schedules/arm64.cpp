@@ -11,10 +11,12 @@ namespace {
 // tile of co_vectors x x_block accumulators: 4 x 4 = 16 q registers, plus 4 for
 // the weights and a few for broadcast inputs, fits the 32 NEON registers without
 // spilling. Depthwise keeps 2 x 4 accumulators plus the 3x3 window's weights.
+// Fusion stays off: its gain on x86 came from fewer fork/joins and L2 traffic on
+// AVX-512 and has not been measured on an arm64 device (qemu times say nothing).
 const std::map<KernelKind, Knobs>& overrides() {
     static const std::map<KernelKind, Knobs> m{
         {KernelKind::Conv, {{"co_vectors", 4}, {"x_block", 4}}},
-        {KernelKind::Pointwise, {{"co_vectors", 4}, {"x_block", 4}}},
+        {KernelKind::Pointwise, {{"co_vectors", 4}, {"x_block", 4}, {"fuse", 0}}},
         {KernelKind::Depthwise, {{"c_vectors", 2}, {"x_block", 4}}},
         {KernelKind::FullyConnected, {{"co_vectors", 8}}},
     };

@@ -14,7 +14,7 @@ const KnobDecl kParallel{"parallel", -1, {-1, 0, 1},
                           "1: parallel loop over rows or channel tiles, 0: serial, -1: parallel when the "
                           "layer's estimated one-thread time is at least 2 us"};
 constexpr double kParallelMinMicros = 2;   // see in_parallel
-const KnobDecl kFuse{"fuse", 0, {-1, 0, 1},
+const KnobDecl kFuse{"fuse", -1, {-1, 0, 1},
                      "1: absorb the producing depthwise layer (when this layer is its only consumer) and "
                      "compute it inside this layer's pixel tiles, one kernel; 0: two kernels; -1: fuse when "
                      "this layer's weights fit 128 KiB"};
@@ -329,7 +329,15 @@ void schedule_pointwise(LayerFunc& L, const Target& t, const Knobs& k) {
 // - fuse -1 (the 4 pairs with pointwise weights up to 128 KiB, 112..28-pixel maps),
 //   9 rounds: 1 thread (CPU time) 0.97, 0.96, 1.00, 0.99 (rounds 0.93-1.10), network
 //   7.81 vs 7.90 ms, paired 1.00 (0.97-1.03); 2 threads 0.94-1.00, network 0.98
-//   (0.68-1.01, noisy). Within noise for the network, so the default stays 0.
+//   (0.68-1.01, noisy).
+// - The default is -1 since the pool keeps rows on their core: a fused pair is one
+//   fork/join instead of two, which is what small networks at 2 threads pay for.
+//   Synth 0.25/128 (12 of its 13 pairs fuse), 2 threads, timing programs of -1 and
+//   0 run alternately (`mncc bench --keep`, 300 runs each): 8 rounds median 0.2025
+//   vs 0.22 ms; 12 more rounds (2026-11-29 13:40, host noisy: medians swing
+//   0.16-0.36 ms in both) min 0.149-0.252 vs 0.182-0.252 ms, the fused min lower in
+//   10 of 12. 1 thread 1.00 (min 0.246-0.250 vs 0.240-0.249); 1.0/224 (4 pairs)
+//   0.98-1.02 at 1 and 2 threads. arm64 keeps 0 (schedules/arm64.cpp).
 // - fuse 1 on all 13 pairs: the larger-weight pairs lose (28x28x256 1.21; 5 rounds
 //   of the form without the unrolled depthwise pixels: 14x14x512 1.24-1.66, 7x7x1024
 //   2.35; network 1.38): their pointwise layers run co tiles outermost unfused

@@ -389,9 +389,10 @@ void build(const Graph& g, const CompileOptions& opts, const fs::path& dir) {
     const std::string model_sha256 = opts.model_file.empty() ? "" : sha256_hex(read_file(opts.model_file, "compile"));
     const ScheduleKnobs knobs = load_schedule_file(opts.schedule_file, target.arm, {model_sha256, opts.target, MNCC_VERSION_STRING});
     const std::map<int, int> fused = fused_pairs(g, knobs);
+    Lowered low = plan(g, opts, {});   // checks the graph and its own memory plan, which fusion replaces
     Graph replanned;
     const Graph& gk = fused_memory_plan(g, fused, replanned);   // what the kernels see
-    Lowered low = plan(gk, opts, fused);
+    if (!fused.empty()) low = plan(gk, opts, fused);
     ModelInfo& m = low.info;
     m.name = opts.name;
     m.model_file = opts.model_file;

@@ -99,13 +99,18 @@ TEST(AotHand, ManifestDescribesTheLibrary) {
     for (const auto& n : g.nodes) params += mncc::node_params(n);
     EXPECT_EQ(j["params"].get<int64_t>(), params);
     EXPECT_EQ(j["weights_bytes"].get<int64_t>(), params * 4);
+    // Both depthwise -> pointwise pairs fuse by default (small pointwise weights);
+    // the 5x5 depthwise feeds a pool and stays a kernel of its own.
     const std::vector<std::string> kernels = {
-        "hand_f32_conv3x3s2_0", "hand_f32_dw3x3s1_1", "hand_f32_pw_2", "hand_f32_dw3x3s2_3",
-        "hand_f32_pw_4", "hand_f32_conv3x3s1_5", "hand_f32_dw5x5s1_6", "hand_f32_avgpool2x2s1_7",
-        "hand_f32_avgpool3x3s1_8", "hand_f32_fc_9", "hand_f32_softmax_10"};
+        "hand_f32_conv3x3s2_0",    "hand_f32_dw3x3s1_pw_1",   "hand_f32_dw3x3s2_pw_2",
+        "hand_f32_conv3x3s1_3",    "hand_f32_dw5x5s1_4",      "hand_f32_avgpool2x2s1_5",
+        "hand_f32_avgpool3x3s1_6", "hand_f32_fc_7",           "hand_f32_softmax_8"};
     ASSERT_EQ(j["layers"].size(), kernels.size());
     for (size_t i = 0; i < kernels.size(); ++i) EXPECT_EQ(j["layers"][i]["kernel"], kernels[i]);
-    EXPECT_EQ(j["layers"][2]["kind"], "pointwise");
+    EXPECT_EQ(j["layers"][1]["kind"], "pointwise");
+    EXPECT_EQ(j["layers"][1]["op"], "DepthwiseConv2D+Conv2D");
+    EXPECT_EQ(j["layers"][1]["name"], g.node(2).name + "+" + g.node(3).name);
+    EXPECT_EQ(j["layers"][4]["kind"], "depthwise");
 }
 
 TEST(AotHand, EmittedTextIsClean) {

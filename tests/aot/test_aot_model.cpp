@@ -89,7 +89,24 @@ TEST_F(AotModel, ManifestNamesTheModelFile) {
     EXPECT_EQ(j["model"]["sha256"], MODEL_SHA256);
     EXPECT_EQ(j["arena_bytes"].get<size_t>(), API(_arena_bytes)());
     EXPECT_EQ(j["classes"], 1001);
-    EXPECT_EQ(j["layers"].size(), 30u);   // conv + 13 x (dw + pw) + pool + fc + softmax
+    // conv + 13 x (dw + pw) + pool + fc + softmax, less one kernel per fused pair: by
+    // default a pair fuses exactly when its pointwise weights fit 128 KiB.
+    size_t fused = 0;
+    for (size_t i = 0; i < j["layers"].size(); ++i) {
+        const auto& l = j["layers"][i];
+        if (l["kind"] != "pointwise") continue;
+        const int64_t pw_weight_bytes = l["input_shape"][3].get<int64_t>() * l["output_shape"][3].get<int64_t>() * 4;
+        if (l["op"] == "DepthwiseConv2D+Conv2D") {
+            ++fused;
+            EXPECT_LE(pw_weight_bytes, 128 * 1024) << l["name"];
+        } else {
+            ASSERT_GT(i, 0u);
+            EXPECT_EQ(j["layers"][i - 1]["kind"], "depthwise");
+            EXPECT_GT(pw_weight_bytes, 128 * 1024) << l["name"];
+        }
+    }
+    EXPECT_GE(fused, 1u);
+    EXPECT_EQ(j["layers"].size() + fused, 30u);
     EXPECT_EQ(j["input"]["shape"], nlohmann::json({1, MODEL_SIZE, MODEL_SIZE, 3}));
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `mncc bench` end to end on a tiny synth model: the JSON report against
-# `mncc inspect` (mult-adds, one row per layer, GFLOP/s = 2 x mult-adds / median)
+# `mncc inspect` (mult-adds, one row per kernel, GFLOP/s = 2 x mult-adds / median)
 # and its error paths (a failing --runner, a bad option). Times are not checked.
 set -euo pipefail
 mncc="$1"
@@ -16,8 +16,12 @@ w = sys.argv[1]
 i, b = json.load(open(w + "/inspect.json")), json.load(open(w + "/bench.json"))
 assert b["mult_adds"] == i["totals"]["mult_adds"], (b["mult_adds"], i["totals"])
 kernels = [l for l in i["layers"] if l["op"] not in ("Input", "Reshape")]
-assert len(b["layers"]) == len(kernels), (len(b["layers"]), len(kernels))
-assert [l["kind"] for l in b["layers"]][:3] == ["conv", "depthwise", "pointwise"], b["layers"][:3]
+# A fused depthwise -> pointwise pair (on by default for small pointwise weights)
+# is one kernel, named for both: "<model>_f32_dw3x3s1_pw_<index>".
+fused = [l for l in b["layers"] if "_dw" in l["kernel"] and "_pw_" in l["kernel"]]
+assert fused and len(b["layers"]) + len(fused) == len(kernels), (len(b["layers"]), len(fused), len(kernels))
+assert [l["kernel"] for l in b["layers"]][:2] == ["bench_f32_conv3x3s2_0", "bench_f32_dw3x3s1_pw_1"], b["layers"][:2]
+assert [l["kind"] for l in b["layers"]][:2] == ["conv", "pointwise"], b["layers"][:2]
 assert 0 < b["min_ms"] <= b["median_ms"] <= b["max_ms"], b
 assert abs(b["gflops"] - 2 * b["mult_adds"] / (b["median_ms"] * 1e6)) < 1e-6 * b["gflops"]
 assert b["peak_gflops"] == 100 and abs(b["percent_of_peak"] - b["gflops"]) < 1e-9

@@ -21,6 +21,7 @@
 #include "frontend/synth.h"
 #include "hand_net.h"
 #include "lower/layers.h"
+#include "lower/schedule_file.h"
 #include "passes/passes.h"
 #include "reference/interpreter.h"
 #include "schedules/x86.h"
@@ -462,7 +463,7 @@ TEST(KnobSweep, FusedDepthwiseBufferStaysOffTheHeap) {
         }
 }
 
-// Which pairs fuse: fuse 1 and 0 force it (default 0), -1 fuses when the pointwise
+// Which pairs fuse: fuse 1 and 0 force it, -1 (the default) fuses when the pointwise
 // weights fit 128 KiB; never when the depthwise has another consumer, is the graph
 // output or is quantized.
 TEST(Fusion, DecidedByTheKnobAndTheGraph) {
@@ -470,7 +471,9 @@ TEST(Fusion, DecidedByTheKnobAndTheGraph) {
     const Graph small = dw_pw_net(8, 8, 128, 1, 256), large = dw_pw_net(4, 4, 256, 1, 256);
     EXPECT_EQ(fusable_depthwise(small, small.node(2)), 1);
     EXPECT_EQ(fusable_depthwise(small, small.node(1)), -1);   // not a pointwise
-    EXPECT_FALSE(x86_fuse(small, small.node(2), k));
+    EXPECT_TRUE(x86_fuse(small, small.node(2), k));
+    EXPECT_FALSE(x86_fuse(large, large.node(2), k));
+    EXPECT_FALSE(x86_fuse(small, small.node(2), default_knobs_for(true, KernelKind::Pointwise)));   // arm64
     for (int f : {-1, 0, 1}) {
         k["fuse"] = f;
         EXPECT_EQ(x86_fuse(small, small.node(2), k), f != 0) << f;
