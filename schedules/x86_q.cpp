@@ -96,8 +96,16 @@ int x_block(const LayerFunc& L) {
 // computed per row (once for the whole map with co tiles outermost). A small window
 // (the first layer's 3x3) is unrolled.
 // Register tile: 4 channel vectors by x_block pixels with AVX-512 VNNI (vpdpbusd),
-// 4 x 4 elsewhere (AVX-512 without VNNI and arm64 unmeasured; on AVX2, synth
-// 1.0/224, 3 interleaved rounds, 2 x 4 was 1.03-1.07x slower on the 14x14 layers).
+// 4 x 4 for the other forms elsewhere (arm64 unmeasured).
+// Without VNNI x86 takes the pairs form (DotProducts::U8xI8Pairs): acc(h, c, ...)
+// vectors hold (h, c) lanes, half a vector of channels, so each vpmaddwd adds
+// straight into an accumulator. Before, the 4-channel form split every step into
+// two vpmaddwd and deinterleaved their results (vshufps + vpermpd per 8 outputs)
+// and its 4 x 4 tile spilled. Tile: 2 output-channel vectors (4 accumulator
+// vectors) by 3 pixels on AVX2 (12 of 16 ymm; by 4 spilled: 26.3 ms), by x_block
+// on AVX-512. Synth 1.0/224 int8, 1 thread, `mncc bench --runs 10` (2026-11-29):
+// x86-64-avx2 28-31 -> 18.6 ms (14x14x512 pointwise 2.5 -> 1.27 ms, 81 GOP/s),
+// x86-64-avx512 (no VNNI) 15.9 -> 11.9 ms.
 // Weights above 256 KiB (the 7x7 layers) are walked with output-channel tiles
 // outermost, each tile's weights reused over the whole map, and the channel
 // tiles are the parallel loop (7x7x1024 -> 1024 at 1 thread, one run each: 0.39
@@ -108,8 +116,10 @@ int x_block(const LayerFunc& L) {
 // and spill more (objdump), so not done.
 void schedule_dot(LayerFunc& L, const Target& t) {
     const int v = lanes(t, L.out_c);
-    const int cv = std::max(1, std::min(4, L.out_c / v));
-    const int xb = t.has_feature(Target::AVX512_SapphireRapids) ? x_block(L) : std::min(4, L.out_w);
+    const bool pairs = L.acc.dimensions() > L.output.dimensions();   // DotProducts::U8xI8Pairs
+    const int cv = pairs ? std::max(1, std::min(2, L.out_c / v)) : std::max(1, std::min(4, L.out_c / v));
+    const int xb = t.has_feature(Target::AVX512_SapphireRapids) || (pairs && t.has_feature(Target::AVX512)) ? x_block(L)
+                   : std::min(pairs ? 3 : 4, L.out_w);
     const bool co_outer = L.kind == KernelKind::Pointwise && weight_bytes(L) > 256 * 1024;
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
     L.output.split(L.c, co, ci, v * cv, TailStrategy::ShiftInwards)
@@ -127,8 +137,18 @@ void schedule_dot(LayerFunc& L, const Target& t) {
         if (L.sum_f.defined()) L.sum_f.compute_at(L.output, L.y);
     }
     if (L.sum_f.defined()) vectorize_input_sums(L);
-    L.acc.compute_at(L.output, xo).vectorize(L.c, v).unroll(L.c).unroll(L.x);
     Stage update = L.acc.update();
+    if (pairs) {   // acc(h, c, x, y): vectors of (h, c) lanes, v / 2 channels each
+        const Var h = L.acc.args()[0];
+        L.acc.compute_at(L.output, xo).vectorize(h).vectorize(L.c, v / 2).unroll(L.c).unroll(L.x);
+        if (L.kind == KernelKind::Conv)
+            update.reorder(L.r.x, h, L.c, L.x, L.r.y, L.r.z, L.r.w, L.y).unroll(L.r.z).unroll(L.r.w);
+        else
+            update.reorder(L.r.x, h, L.c, L.x, L.r.y, L.y);
+        update.atomic().vectorize(L.r.x).vectorize(h).vectorize(L.c, v / 2).unroll(L.c).unroll(L.x);
+        return;
+    }
+    L.acc.compute_at(L.output, xo).vectorize(L.c, v).unroll(L.c).unroll(L.x);
     if (L.kind == KernelKind::Conv)
         update.reorder(L.r.x, L.c, L.x, L.r.y, L.r.z, L.r.w, L.y).unroll(L.r.z).unroll(L.r.w);
     else

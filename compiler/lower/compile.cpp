@@ -266,8 +266,9 @@ Lowered plan(const Graph& g, const CompileOptions& opts, const std::map<int, int
 }
 
 // The 8-bit dot-product form of quantized layer `n` (layers_q.h, DotProducts) for the
-// target: conv, pointwise and FC as u8 x i8 on x86 (vpdpbusd with VNNI, else vpmaddwd
-// pairs: 0.25/128 on AVX2 1.63 -> 1.24 ms); i8 x u8 there for the int8 activations of
+// target: conv, pointwise and FC as u8 x i8 on x86 (vpdpbusd with VNNI; without, in
+// vpmaddwd pairs: 0.25/128 on AVX2 1.63 -> 1.24 ms against plain 16-bit products,
+// synth 1.0/224 28-31 -> 18.6 ms with the pairs form); i8 x u8 with VNNI for the int8 activations of
 // pointwise and FC layers with at least 256 input channels (no x ^ 0x80 per tap, for a
 // sum of the pixel's inputs: synth 1.0/224 int8, 1 thread, 4 interleaved rounds against
 // u8 x i8, per-layer time over a fixed layer's: K = 512 0.92x, 1024 0.93x, 128 1.00x,
@@ -278,6 +279,7 @@ DotProducts dot_form(const Graph& g, const Node& n, const ResolvedTarget& rt) {
     constexpr int64_t kSignedInputMinChannels = 256;
     const bool pointwise = n.op == Op::Conv2D && n.kernel_h == 1 && n.kernel_w == 1;
     if (rt.target.arch == Halide::Target::X86) {
+        if (!rt.target.has_feature(Halide::Target::AVX512_SapphireRapids)) return DotProducts::U8xI8Pairs;   // no VNNI
         if (pointwise || n.op == Op::FullyConnected) {
             const Node& in = quantized_data_input(g, n);
             if (in.dtype == DType::Int8 && in.shape.back() >= kSignedInputMinChannels) return DotProducts::I8xU8;

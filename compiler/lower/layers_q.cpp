@@ -169,9 +169,9 @@ bool is_pointwise(const Node& n) {
            n.pad_top == 0 && n.pad_bottom == 0 && n.pad_left == 0 && n.pad_right == 0;
 }
 
-// Weighted layers as 4-wide 8-bit dot products (u8 x i8: x86 VNNI vpdpbusd, else
-// vpmaddwd pairs, HVX vrmpy; i8 x u8: vpdpbusd with int8 activations; i8 x i8:
-// arm64 sdot). The input channels are padded to C4 = a multiple of 4 (the
+// Weighted layers as 4-wide 8-bit dot products (u8 x i8: x86 VNNI vpdpbusd, HVX
+// vrmpy; i8 x u8: vpdpbusd with int8 activations; i8 x i8: arm64 sdot; u8 x i8 in
+// pairs: x86 vpmaddwd without VNNI, see DotProducts). The input channels are padded to C4 = a multiple of 4 (the
 // padding channels repeat the last one with w' = 0); the taps of an output are
 // read in the dot product's input type u_t as u = x - s_x (x ^ 0x80 when the
 // signedness differs, s_x = +-128), the weights in the 8-bit type w_t as
@@ -184,7 +184,13 @@ bool is_pointwise(const Node& n) {
 // per dot product. Weights are packed
 // [kh][kw][C4 / 4][co][4]: one vector of output channels reads 4 * V bytes.
 // Returns false (nothing defined) when the folded bias would not fit int32.
-bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type u_t, Type w_t) {
+// The 8-bit types of a dot-product form's input and weight operands (dot is not None).
+Type dot_input_type(DotProducts dot) { return dot == DotProducts::U8xI8 || dot == DotProducts::U8xI8Pairs ? UInt(8) : Int(8); }
+Type dot_weight_type(DotProducts dot) { return dot == DotProducts::I8xU8 ? UInt(8) : Int(8); }
+
+bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, DotProducts dot) {
+    const Type u_t = dot_input_type(dot), w_t = dot_weight_type(dot);
+    const bool pairs = dot == DotProducts::U8xI8Pairs;
     const bool fc = n.op == Op::FullyConnected;
     const int ci = fc ? flat(g, n, in_n.shape, "input") : nhwc(g, n, in_n.shape, "input").c;
     const int co = fc ? flat(g, n, n.shape, "output") : nhwc(g, n, n.shape, "output").c;
@@ -228,10 +234,14 @@ bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Ty
     const bool window = L.kind == KernelKind::Conv;
     const Region dims = window ? Region{{0, 4}, {0, cg}, {0, kw}, {0, kh}} : Region{{0, 4}, {0, cg}};
     auto position = [&](const RDom& r) { return window ? std::make_pair(Expr(r.z), Expr(r.w)) : std::make_pair(Expr(0), Expr(0)); };
-    L.r = RDom(dims, "r");
+    Region acc_dims = dims;
+    if (pairs) acc_dims[0] = Range(0, 2);
+    L.r = RDom(acc_dims, "r");
     L.acc = Func(L.fn_name + "_acc");
     std::vector<Var> px = fc ? std::vector<Var>{} : std::vector<Var>{x, y}, cpx{c};
     cpx.insert(cpx.end(), px.begin(), px.end());
+    const Var h("h");
+    if (pairs) cpx.insert(cpx.begin(), h);
     Expr init = bias(c);
     if (any_s_w) {
         RDom rs(dims, "rs");
@@ -241,23 +251,29 @@ bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Ty
         L.sum_f(px) += cast<int32_t>(tap(rs.y * 4 + rs.x, position(rs).first, position(rs).second));
         init += s_w(c) * L.sum_f(px);
     }
-    L.acc(cpx) = init;
     const auto [kx, ky] = position(L.r);
-    L.acc(cpx) += cast<int32_t>(tap(L.r.y * 4 + L.r.x, kx, ky)) * cast<int32_t>(wp(L.r.x, c, (ky * kw + kx) * cg + L.r.y));
+    const Expr i = pairs ? 2 * h + L.r.x : Expr(L.r.x);   // the channel within its group of 4
+    L.acc(cpx) = pairs ? select(h == 0, init, 0) : init;
+    L.acc(cpx) += cast<int32_t>(tap(L.r.y * 4 + i, kx, ky)) * cast<int32_t>(wp(i, c, (ky * kw + kx) * cg + L.r.y));
     return true;
 }
 
-// The 8-bit types of a dot-product form's input and weight operands (dot is not None).
-Type dot_input_type(DotProducts dot) { return dot == DotProducts::U8xI8 ? UInt(8) : Int(8); }
-Type dot_weight_type(DotProducts dot) { return dot == DotProducts::I8xU8 ? UInt(8) : Int(8); }
+Expr dot_sum(const LayerFunc& L, const std::vector<Expr>& args) {
+    if (L.acc.dimensions() == int(args.size())) return L.acc(args);
+    std::vector<Expr> a0{0}, a1{1};
+    a0.insert(a0.end(), args.begin(), args.end());
+    a1.insert(a1.end(), args.begin(), args.end());
+    return L.acc(a0) + L.acc(a1);
+}
+
 
 void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot, bool int64_lanes) {
     const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
     check_window(g, n, in, out);
     // Pointwise reads the input directly, in whole groups of 4 channels.
     if (dot != DotProducts::None && (L.kind == KernelKind::Conv || in.c % 4 == 0) &&
-        lower_dot(g, n, in_n, L, dot_input_type(dot), dot_weight_type(dot))) {
-        L.output(L.c, L.x, L.y) = finish(L.acc(L.c, L.x, L.y), requant_params(in_n, n, L.fn_name, int64_lanes), L.c, n, out_t);
+        lower_dot(g, n, in_n, L, dot)) {
+        L.output(L.c, L.x, L.y) = finish(dot_sum(L, {L.c, L.x, L.y}), requant_params(in_n, n, L.fn_name, int64_lanes), L.c, n, out_t);
         fix_shape(L.input, {in.c, in.w, in.h});
         L.out_c = out.c, L.out_w = out.w, L.out_h = out.h;
         return;
@@ -339,8 +355,8 @@ void lower_fc(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Typ
     const int ci = flat(g, n, in_n.shape, "input"), co = flat(g, n, n.shape, "output");
     fix_shape(L.input, {ci});
     L.out_c = co;
-    if (dot != DotProducts::None && ci % 4 == 0 && lower_dot(g, n, in_n, L, dot_input_type(dot), dot_weight_type(dot))) {
-        L.output(L.c) = finish(L.acc(L.c), requant_params(in_n, n, L.fn_name, int64_lanes), L.c, n, out_t);
+    if (dot != DotProducts::None && ci % 4 == 0 && lower_dot(g, n, in_n, L, dot)) {
+        L.output(L.c) = finish(dot_sum(L, {L.c}), requant_params(in_n, n, L.fn_name, int64_lanes), L.c, n, out_t);
         return;
     }
     Folded f = fold(g, n, in_n, {ci, co}, {co, ci});

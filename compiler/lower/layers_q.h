@@ -58,7 +58,12 @@ std::string kernel_name_q(const std::string& model, const Node& n, int index);
 // (4, channel groups of 4) for pointwise and FC (the plain forms: 1 dimension),
 // (4, channel groups of 4, kw, kh) for a window (plain: 3), and L.sum_f(x, y)
 // (L.sum_f() for FC) the input sums, left undefined where no correction is needed.
-enum class DotProducts { None, U8xI8, I8xU8, I8xI8 };
+// U8xI8Pairs is u8 x i8 for x86 without VNNI: 16-bit products summed in pairs
+// (vpmaddwd). Its L.r reduces a pair, (2, channel groups of 4[, kw, kh]), and
+// L.acc has an extra innermost pure dimension h: acc(h, c, ...) sums channels
+// 4g + 2h and 4g + 2h + 1 of every group g, so one vpmaddwd adds into a vector of
+// (h, c) lanes without shuffles; the output adds the two halves (dot_sum).
+enum class DotProducts { None, U8xI8, I8xU8, I8xI8, U8xI8Pairs };
 
 // The data input of quantized layer `n`, seen through Reshape views (throws for a
 // malformed graph or a missing per-tensor quantisation).

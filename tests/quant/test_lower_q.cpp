@@ -76,7 +76,8 @@ std::vector<int32_t> run_halide(const Case& k, const std::vector<int32_t>& x, Do
     const Node& in = k.g.node(0);
     const Node& n = k.g.node(k.layer);
     // The x86 forms with the requantisation's 64-bit product, as compile() builds them for x86.
-    LayerFunc L = lower_layer_q(k.g, n, "k", dot, dot == DotProducts::U8xI8 || dot == DotProducts::I8xU8);
+    LayerFunc L = lower_layer_q(k.g, n, "k", dot,
+                                dot == DotProducts::U8xI8 || dot == DotProducts::I8xU8 || dot == DotProducts::U8xI8Pairs);
     apply_quantized_schedule(L, Halide::get_jit_target_from_environment());
     const bool four_d = n.op != Op::FullyConnected && n.op != Op::Softmax;
     Halide::Buffer<T> ib = four_d ? Halide::Buffer<T>(int(in.shape[3]), int(in.shape[2]), int(in.shape[1]))
@@ -137,12 +138,15 @@ TEST(QuantLower, Int8PerChannelPointwise) {
     expect_conv_matches<int8_t>(k, 6);
 }
 
-// Both dot-product forms (u8 x i8 as for VNNI, i8 x i8 as for sdot) on uint8 and
-// int8 activations: pointwise, the first layer's 3x3 stride-2 conv over 3 channels
+// The dot-product forms (u8 x i8 as for VNNI, i8 x u8, i8 x i8 as for sdot, u8 x i8
+// in 16-bit pairs as for x86 without VNNI) on uint8 and int8 activations: pointwise, the first layer's 3x3 stride-2 conv over 3 channels
 // (27 taps, padded to 28), and FC; the JIT target computes them exactly either way.
 TEST(QuantLower, DotProductFormsMatchReference) {
-    for (DotProducts dot : {DotProducts::U8xI8, DotProducts::I8xU8, DotProducts::I8xI8}) {
-        SCOPED_TRACE(dot == DotProducts::U8xI8 ? "u8 x i8" : dot == DotProducts::I8xU8 ? "i8 x u8" : "i8 x i8");
+    for (DotProducts dot : {DotProducts::U8xI8, DotProducts::I8xU8, DotProducts::I8xI8, DotProducts::U8xI8Pairs}) {
+        SCOPED_TRACE(dot == DotProducts::U8xI8   ? "u8 x i8"
+                     : dot == DotProducts::I8xU8 ? "i8 x u8"
+                     : dot == DotProducts::I8xI8 ? "i8 x i8"
+                                                 : "u8 x i8 in pairs");
         for (DType dt : {DType::UInt8, DType::Int8}) {
             SCOPED_TRACE(dt == DType::UInt8 ? "uint8" : "int8");
             {
@@ -246,6 +250,8 @@ TEST(QuantLower, DotProductLargePointwiseMatchesReference) {
             set_weights(n, dt, {1, 1, ci, co}, 60 + ci, 0.004f);
             if (dt == DType::UInt8) {
                 expect_conv_matches<uint8_t>(k, 61, DotProducts::U8xI8);
+                SCOPED_TRACE("u8 x i8 in pairs (x86 without VNNI)");
+                expect_conv_matches<uint8_t>(k, 61, DotProducts::U8xI8Pairs);
             } else {
                 expect_conv_matches<int8_t>(k, 61, DotProducts::U8xI8);
                 SCOPED_TRACE("i8 x u8: the input sums vectorized, computed once for co tiles outermost");
