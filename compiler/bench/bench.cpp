@@ -25,13 +25,14 @@ using nlohmann::json;
 
 [[noreturn]] void fail(const std::string& why) { throw Error("bench: " + why); }
 
-// Halide extents (c, x, y) of [1,H,W,C], or (C) for the flat layers.
-std::string extents(const json& shape, bool four_d) {
-    std::vector<int64_t> s = shape.get<std::vector<int64_t>>();
-    if (four_d && s.size() == 4) return "3, {" + std::to_string(s[3]) + ", " + std::to_string(s[2]) + ", " + std::to_string(s[1]) + "}";
-    int64_t n = 1;
-    for (int64_t v : s) n *= v;
-    return "1, {" + std::to_string(n) + ", 1, 1}";
+// A kernel buffer's rank and Halide extents (innermost first) from the manifest's
+// input_extents / output_extents, padded with 1s to 3.
+std::string extents(const json& e) {
+    const std::vector<int64_t> v = e.get<std::vector<int64_t>>();
+    if (v.empty() || v.size() > 3) fail("manifest: bad kernel extents " + e.dump());
+    std::string s = std::to_string(v.size()) + ", {";
+    for (size_t i = 0; i < 3; ++i) s += (i ? ", " : "") + std::to_string(i < v.size() ? v[i] : 1);
+    return s + "}";
 }
 
 // C type and halide_type_t initialiser of a manifest dtype ("float32", "uint8", "int8").
@@ -56,13 +57,12 @@ std::string emit_main(const json& m, const BenchOptions& o) {
     std::string decls, table, prev = in_t.halide;
     for (const json& L : m["layers"]) {
         const std::string k = L["kernel"];
-        const bool four_d = L["op"] != "FullyConnected" && L["op"] != "Softmax";
         const std::string kt = k.find("_u8_") != std::string::npos   ? elem_type("uint8").halide
                                : k.find("_i8_") != std::string::npos ? elem_type("int8").halide
                                                                       : elem_type("float32").halide;
         decls += "extern \"C\" int " + k + "(halide_buffer_t*, halide_buffer_t*);\n";
-        table += "    {\"" + k + "\", " + k + ", " + prev + ", " + kt + ", " + extents(L["input_shape"], four_d) + ", " +
-                 extents(L["output_shape"], four_d) + ", " + std::to_string(L["mult_adds"].get<int64_t>()) + "},\n";
+        table += "    {\"" + k + "\", " + k + ", " + prev + ", " + kt + ", " + extents(L["input_extents"]) + ", " +
+                 extents(L["output_extents"]) + ", " + std::to_string(L["mult_adds"].get<int64_t>()) + "},\n";
         prev = kt;
     }
     std::string s = R"(#include <algorithm>

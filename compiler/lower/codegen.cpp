@@ -350,6 +350,8 @@ std::string emit_manifest(const ModelInfo& m) {
                           {"activation", L.activation},
                           {"input_shape", L.in_shape},
                           {"output_shape", L.out_shape},
+                          {"input_extents", L.in.extents},     // the kernel's buffers, innermost first
+                          {"output_extents", L.out.extents},
                           {"input_offset", L.in.place == Place::Arena ? json(L.in.offset) : json(nullptr)},
                           {"output_offset", L.out.place == Place::Arena ? json(L.out.offset) : json(nullptr)},
                           {"mult_adds", L.mult_adds},

@@ -321,6 +321,9 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
         const Knobs k = m.quantized ? (rt_target.hexagon ? hexagon_q_default_knobs(L.kind) : Knobs{})
                                     : knobs.knobs_for(static_cast<int>(i), m.layers[i].node_name, L.kind);
         m.layers[i].kind = kernel_kind_name(L.kind);
+        std::vector<int>& in_extents = m.layers[i].in.extents;
+        if (L.input.dimensions() == 2 && in_extents.size() == 3)   // (c * w, h): the first conv's row groups (layers_q.cpp)
+            in_extents = {in_extents[0] * in_extents[1], in_extents[2]};
         m.layers[i].knobs_json = nlohmann::json(k).dump();
         try {
             if (m.quantized && rt_target.hexagon)

@@ -111,6 +111,10 @@ TEST(AotHand, ManifestDescribesTheLibrary) {
     EXPECT_EQ(j["layers"][1]["op"], "DepthwiseConv2D+Conv2D");
     EXPECT_EQ(j["layers"][1]["name"], g.node(2).name + "+" + g.node(3).name);
     EXPECT_EQ(j["layers"][4]["kind"], "depthwise");
+    // The kernels' buffer extents, innermost first (what `mncc bench` calls them with).
+    EXPECT_EQ(j["layers"][0]["input_extents"], nlohmann::json({3, 10, 12}));
+    EXPECT_EQ(j["layers"][0]["output_extents"], nlohmann::json({8, 5, 6}));
+    EXPECT_EQ(j["layers"][7]["input_extents"], nlohmann::json({19}));
 }
 
 TEST(AotHand, EmittedTextIsClean) {

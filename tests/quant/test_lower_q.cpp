@@ -80,8 +80,10 @@ std::vector<int32_t> run_halide(const Case& k, const std::vector<int32_t>& x, Do
                                 dot == DotProducts::U8xI8 || dot == DotProducts::I8xU8 || dot == DotProducts::U8xI8Pairs);
     apply_quantized_schedule(L, Halide::get_jit_target_from_environment());
     const bool four_d = n.op != Op::FullyConnected && n.op != Op::Softmax;
-    Halide::Buffer<T> ib = four_d ? Halide::Buffer<T>(int(in.shape[3]), int(in.shape[2]), int(in.shape[1]))
-                                  : Halide::Buffer<T>(int(num_elements(in.shape)));
+    // A first conv's dot-product form reads rows as (c * w, h) (row groups, layers_q.cpp).
+    Halide::Buffer<T> ib = !four_d                      ? Halide::Buffer<T>(int(num_elements(in.shape)))
+                           : L.input.dimensions() == 2 ? Halide::Buffer<T>(int(in.shape[3] * in.shape[2]), int(in.shape[1]))
+                                                       : Halide::Buffer<T>(int(in.shape[3]), int(in.shape[2]), int(in.shape[1]));
     for (size_t i = 0; i < x.size(); ++i) ib.data()[i] = T(x[i]);
     L.input.set(ib);
     Halide::Buffer<T> ob = four_d ? Halide::Buffer<T>(L.out_c, L.out_w, L.out_h) : Halide::Buffer<T>(L.out_c);
@@ -139,8 +141,11 @@ TEST(QuantLower, Int8PerChannelPointwise) {
 }
 
 // The dot-product forms (u8 x i8 as for VNNI, i8 x u8, i8 x i8 as for sdot, u8 x i8
-// in 16-bit pairs as for x86 without VNNI) on uint8 and int8 activations: pointwise, the first layer's 3x3 stride-2 conv over 3 channels
-// (27 taps, padded to 28), and FC; the JIT target computes them exactly either way.
+// in 16-bit pairs as for x86 without VNNI) on uint8 and int8 activations: pointwise,
+// the first layer's 3x3 stride-2 conv over 3 channels and a 3x3 stride-1 conv over 5
+// (window rows of 9 and 15 bytes read as groups of 4, the spare bytes from the next
+// pixel or, at the right edge, the padding), and FC; the JIT target computes them
+// exactly either way.
 TEST(QuantLower, DotProductFormsMatchReference) {
     for (DotProducts dot : {DotProducts::U8xI8, DotProducts::I8xU8, DotProducts::I8xI8, DotProducts::U8xI8Pairs}) {
         SCOPED_TRACE(dot == DotProducts::U8xI8   ? "u8 x i8"
@@ -168,6 +173,16 @@ TEST(QuantLower, DotProductFormsMatchReference) {
                 set_weights(n, dt, {3, 3, 3, 24}, 32);
                 if (dt == DType::UInt8) expect_conv_matches<uint8_t>(k, 33, dot);
                 else expect_conv_matches<int8_t>(k, 33, dot);
+            }
+            {
+                Case k = make_case(Op::Conv2D, dt, 7, 6, 5);
+                Node& n = k.g.node(1);
+                set_window(n, 3, 1, 7);
+                n.shape = {1, 7, 6, 16};
+                n.activation = Activation::Relu6;
+                set_weights(n, dt, {3, 3, 5, 16}, 36);
+                if (dt == DType::UInt8) expect_conv_matches<uint8_t>(k, 37, dot);
+                else expect_conv_matches<int8_t>(k, 37, dot);
             }
             {
                 Case k = make_case(Op::FullyConnected, dt, 1, 1, 64);
