@@ -168,6 +168,12 @@ void schedule_fc_dot(LayerFunc& L, const Target& t) {
         L.sum_f.compute_root();
         vectorize_input_sums(L);
     }
+    if (L.acc.dimensions() > L.output.dimensions()) {   // the pairs form: acc(h, c), as in schedule_dot
+        const Var h = L.acc.args()[0];
+        L.acc.compute_at(L.output, co).vectorize(h).vectorize(L.c, v / 2).unroll(L.c);
+        L.acc.update().reorder(L.r.x, h, L.c, L.r.y).atomic().vectorize(L.r.x).vectorize(h).vectorize(L.c, v / 2).unroll(L.c);
+        return;
+    }
     L.acc.compute_at(L.output, co).vectorize(L.c, v).unroll(L.c);
     L.acc.update().reorder(L.r.x, L.c, L.r.y).atomic().vectorize(L.r.x).vectorize(L.c, v).unroll(L.c);
 }

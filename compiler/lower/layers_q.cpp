@@ -169,10 +169,15 @@ bool is_pointwise(const Node& n) {
            n.pad_top == 0 && n.pad_bottom == 0 && n.pad_left == 0 && n.pad_right == 0;
 }
 
+// The 8-bit types of a dot-product form's input and weight operands (dot is not None).
+Type dot_input_type(DotProducts dot) { return dot == DotProducts::U8xI8 || dot == DotProducts::U8xI8Pairs ? UInt(8) : Int(8); }
+Type dot_weight_type(DotProducts dot) { return dot == DotProducts::I8xU8 ? UInt(8) : Int(8); }
+
 // Weighted layers as 4-wide 8-bit dot products (u8 x i8: x86 VNNI vpdpbusd, HVX
 // vrmpy; i8 x u8: vpdpbusd with int8 activations; i8 x i8: arm64 sdot; u8 x i8 in
-// pairs: x86 vpmaddwd without VNNI, see DotProducts). The input channels are padded to C4 = a multiple of 4 (the
-// padding channels repeat the last one with w' = 0); the taps of an output are
+// pairs: x86 vpmaddwd without VNNI, see DotProducts). The input channels are
+// padded to C4 = a multiple of 4 (the padding channels repeat the last one with
+// w' = 0); the taps of an output are
 // read in the dot product's input type u_t as u = x - s_x (x ^ 0x80 when the
 // signedness differs, s_x = +-128), the weights in the 8-bit type w_t as
 // w8 = w' - s_w(c) (int8: s_w = 128 - w_zp for uint8 weights, -w_zp for int8;
@@ -181,13 +186,9 @@ bool is_pointwise(const Node& n) {
 // The last term folds into the bias; sum u is L.sum_f(x, y) (L.sum_f() for FC),
 // left undefined when every s_w is 0 (symmetric int8 weights). L.r = (4, C4 / 4,
 // kw, kh) for a window, (4, C4 / 4) for pointwise and FC: 4 consecutive channels
-// per dot product. Weights are packed
-// [kh][kw][C4 / 4][co][4]: one vector of output channels reads 4 * V bytes.
+// per dot product (the pairs form: 2; row_groups below: (4, groups, 1, kh)). Weights
+// are packed [kh][kw][C4 / 4][co][4]: one vector of output channels reads 4 * V bytes.
 // Returns false (nothing defined) when the folded bias would not fit int32.
-// The 8-bit types of a dot-product form's input and weight operands (dot is not None).
-Type dot_input_type(DotProducts dot) { return dot == DotProducts::U8xI8 || dot == DotProducts::U8xI8Pairs ? UInt(8) : Int(8); }
-Type dot_weight_type(DotProducts dot) { return dot == DotProducts::I8xU8 ? UInt(8) : Int(8); }
-
 bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, DotProducts dot) {
     const Type u_t = dot_input_type(dot), w_t = dot_weight_type(dot);
     const bool pairs = dot == DotProducts::U8xI8Pairs;
@@ -283,6 +284,8 @@ bool lower_dot(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Do
     return true;
 }
 
+// The dot-product form's accumulator at `args`: the sum of the two halves in the
+// pairs form (acc(h, ...)), else acc itself.
 Expr dot_sum(const LayerFunc& L, const std::vector<Expr>& args) {
     if (L.acc.dimensions() == int(args.size())) return L.acc(args);
     std::vector<Expr> a0{0}, a1{1};
@@ -290,7 +293,6 @@ Expr dot_sum(const LayerFunc& L, const std::vector<Expr>& args) {
     a1.insert(a1.end(), args.begin(), args.end());
     return L.acc(a0) + L.acc(a1);
 }
-
 
 void lower_conv(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L, Type out_t, DotProducts dot, bool int64_lanes) {
     const Hwc in = nhwc(g, n, in_n.shape, "input"), out = nhwc(g, n, n.shape, "output");
