@@ -9,7 +9,8 @@
 # Each configuration runs in its own process; the two models alternate
 # (interleaved) over --rounds rounds, the peers run once per round, and the table
 # shows the median of the per-round medians, mncc's and the peers'. CPU ms is process CPU time per inference: at 1 thread it is
-# insensitive to other processes sharing the core; at 2 threads it sums both.
+# insensitive to other processes sharing the core; at 2 threads it sums both. Each peer
+# cell also gives mncc's minimum over the peer's minimum (the fastest runs of each).
 # "steal %" is the range over the rounds of the vCPU time the host took while a
 # configuration ran (/proc/stat), as a share of its busy time: rounds with a few
 # percent measured up to 1.4x slower (synth 1.0/224 fp32, 1 thread, 2026-11-29).
@@ -79,14 +80,18 @@ for r in range(1, rounds + 1):
         if len(c) >= 11 and re.fullmatch(r"[0-9.]+x[0-9]+", c[2]):
             q = "f32" if c[1].startswith("f32") else "int8" if c[1].startswith(("qs8", "u8s8")) else None
             if q:
-                runs_of.setdefault((c[2], int(c[3]), q), {}).setdefault(c[0] + " " + c[1], []).append((float(c[4]), float(c[10])))
-peers = {key: [(n, statistics.median(v for v, _ in rs), statistics.median(pc for _, pc in rs)) for n, rs in variants.items()]
+                runs_of.setdefault((c[2], int(c[3]), q), {}).setdefault(c[0] + " " + c[1], []).append(
+                    (float(c[4]), float(c[10]), float(c[5])))
+# Per variant: the median over the rounds of its median and CPU ms, and its minimum over the rounds.
+peers = {key: [(n, statistics.median(v for v, _, _ in rs), statistics.median(pc for _, pc, _ in rs), min(mn for _, _, mn in rs))
+               for n, rs in variants.items()]
          for key, variants in runs_of.items()}
 print()
 def steal(path):
     s0, b0, s1, b1 = (int(v) for v in open(path).read().split())
     return 100.0 * (s1 - s0) / max(b1 - b0, 1)
-print("| model | threads | mncc median ms | CPU ms | min ms | GFLOP/s (int8: GOP/s) | % of FMA peak | steal % | peer: median ms, CPU ms (mncc/peer wall, CPU) |")
+# The ratio of the minima compares the fastest runs: the least disturbed by the host's slow phases.
+print("| model | threads | mncc median ms | CPU ms | min ms | GFLOP/s (int8: GOP/s) | % of FMA peak | steal % | peer: median ms, CPU ms (mncc/peer wall, CPU, min) |")
 print("|---|---|---|---|---|---|---|---|---|")
 for m in ("1.0:224:f32", "0.25:128:f32", "1.0:224:int8", "0.25:128:int8"):
     a, res, q = m.split(":")
@@ -96,9 +101,11 @@ for m in ("1.0:224:f32", "0.25:128:f32", "1.0:224:int8", "0.25:128:int8"):
         med = statistics.median(r["median_ms"] for r in rs)
         cpu = statistics.median(r["cpu_median_ms"] for r in rs)
         key = (f"{float(a):.2f}x{res}", t, q)
-        pe = "; ".join(f"{n} {v:.2f}, {pc:.2f} ({med / v:.2f}x, {cpu / pc:.2f}x)" for n, v, pc in peers.get(key, [])) or "-"
+        lo = min(r["min_ms"] for r in rs)
+        pe = "; ".join(f"{n} {v:.2f}, {pc:.2f} ({med / v:.2f}x, {cpu / pc:.2f}x, {lo / mn:.2f}x)"
+                       for n, v, pc, mn in peers.get(key, [])) or "-"
         print(f"| {a}/{res}{' int8' if q == 'int8' else ''} | {t} | {med:.3f} | {cpu:.3f} | "
-              f"{min(r['min_ms'] for r in rs):.3f} | {statistics.median(r['gflops'] for r in rs):.1f} | "
+              f"{lo:.3f} | {statistics.median(r['gflops'] for r in rs):.1f} | "
               f"{statistics.median(r['percent_of_peak'] for r in rs):.1f} | {min(st):.1f}-{max(st):.1f} | {pe} |")
 PY
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
