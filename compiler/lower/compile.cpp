@@ -291,6 +291,24 @@ DotProducts dot_form(const Graph& g, const Node& n, const ResolvedTarget& rt) {
     return DotProducts::None;
 }
 
+// The extents a kernel's input was declared with (fix_shape), innermost first: what
+// the glue must pass it. Mostly the tensor's (c, x, y) or (C) as plan() set them, but a
+// lowering may view the same bytes differently (the int8 first conv's row groups read
+// (c * w, h), layers_q.cpp); the element count must stay the tensor's.
+std::vector<int> declared_extents(const Halide::ImageParam& p, const std::vector<int>& tensor) {
+    std::vector<int> e;
+    int64_t n = 1, want = 1;
+    for (int d = 0; d < p.dimensions(); ++d) {
+        const int64_t* v = Halide::Internal::as_const_int(p.parameter().extent_constraint(d));
+        if (!v) fail("kernel input '" + p.name() + "' has no fixed extent in dimension " + std::to_string(d));
+        e.push_back(static_cast<int>(*v));
+        n *= *v;
+    }
+    for (int v : tensor) want *= v;
+    if (n != want) fail("kernel input '" + p.name() + "' declares " + std::to_string(n) + " elements, its tensor has " + std::to_string(want));
+    return e;
+}
+
 // Lowers, schedules and compiles every layer into `obj_dir`; returns the objects.
 std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std::vector<std::pair<int, std::string>>& layers,
                                          const std::vector<int>& fused_dw, const ResolvedTarget& rt_target, const ScheduleKnobs& knobs,
@@ -321,9 +339,7 @@ std::vector<std::string> compile_kernels(const Graph& g, ModelInfo& m, const std
         const Knobs k = m.quantized ? (rt_target.hexagon ? hexagon_q_default_knobs(L.kind) : Knobs{})
                                     : knobs.knobs_for(static_cast<int>(i), m.layers[i].node_name, L.kind);
         m.layers[i].kind = kernel_kind_name(L.kind);
-        std::vector<int>& in_extents = m.layers[i].in.extents;
-        if (L.input.dimensions() == 2 && in_extents.size() == 3)   // (c * w, h): the first conv's row groups (layers_q.cpp)
-            in_extents = {in_extents[0] * in_extents[1], in_extents[2]};
+        m.layers[i].in.extents = declared_extents(L.input, m.layers[i].in.extents);
         m.layers[i].knobs_json = nlohmann::json(k).dump();
         try {
             if (m.quantized && rt_target.hexagon)
