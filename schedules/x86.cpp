@@ -21,7 +21,7 @@ const KnobDecl kFuse{"fuse", -1, {-1, 0, 1},
 constexpr int64_t kFuseMaxWeightBytes = 128 * 1024;
 const KnobDecl kCoOuter{"co_outer", -1, {-1, 0, 1},
                         "1: output-channel tiles outermost (parallel over them), 0: rows outermost, "
-                        "-1: 1 when the weights exceed 256 KiB"};
+                        "-1: 1 when the weights exceed 1 MiB, or 256 KiB with the map in one flat band"};
 
 // Lanes actually used: the knob (or the natural size), halved until it fits `extent`.
 int lanes(const Target& t, const Knobs& k, int extent) {
@@ -90,6 +90,25 @@ int64_t weight_bytes(const LayerFunc& L) {
 
 int vector_registers(const Target& t) { return t.has_feature(Target::AVX512) ? 32 : 16; }
 
+constexpr int64_t kFlatMaxBytes = 16 * 1024;   // see schedule_pointwise_flat
+
+// co_outer -1: output-channel tiles outermost where rows outermost would stream
+// more weights than the core's L2 keeps beside the activations (over 1 MiB, the
+// 7x7 layers of 1.0/224), and where the weights exceed 256 KiB and one tile's
+// whole map fits one flat band (pointwise then uses the flat schedule). Rows
+// outermost splits a layer's rows between the threads like the depthwise layers
+// around it, so each core reads the rows it wrote. Measured (synth 1.0/224,
+// `mncc bench --keep` programs run alternately, 8 rounds, 2026-11-29): the 14x14
+// layers (1 MiB of weights) with rows outermost instead of channel tiles, at 2
+// threads network median 5.04 -> 4.81 ms, those pointwise layers 0.92-1.01x and
+// the depthwise layers between them 0.73-0.78x; at 1 thread within noise.
+bool co_outer(const LayerFunc& L, const Knobs& k, int tile_c) {
+    const int knob = k.at("co_outer");
+    if (knob != -1) return knob == 1;
+    const int64_t w = weight_bytes(L);
+    return w > 1024 * 1024 || (w > 256 * 1024 && int64_t(tile_c) * L.out_w * L.out_h * 4 <= kFlatMaxBytes);
+}
+
 // co_vectors 0 = auto: 4 vectors with 32 registers (4 x 6 accumulators + 4 weights +
 // 1 broadcast = 29 zmm), else 2 (2 x 6 + 2 + 1 = 15 ymm).
 int co_vectors(const Target& t, const Knobs& k) {
@@ -113,13 +132,12 @@ void schedule_conv(LayerFunc& L, const Target& t, const Knobs& k) {
     const int spare = row_fit ? 0 : 1;
     for (int g = tile_x; g <= tile_x + 2 && L.out_w % tile_x != 0; ++g)
         if (L.out_w % g == 0 && cv * (g + 1) + spare <= regs) tile_x = g;
-    const bool co_outer = k.at("co_outer") == 1 || (k.at("co_outer") == -1 && weight_bytes(L) > 256 * 1024);
     Var co("co"), ci("ci"), xo("xo"), xi("xi");
     L.output.tile(L.c, L.x, co, xo, ci, xi, tile_c, tile_x, TailStrategy::ShiftInwards)
         .vectorize(ci, v)
         .unroll(ci)
         .unroll(xi);
-    if (co_outer) {
+    if (co_outer(L, k, tile_c)) {
         L.output.reorder(ci, xi, xo, L.y, co);
         if (L.out_c > tile_c && in_parallel(L, k)) L.output.parallel(co);
     } else {
@@ -151,8 +169,6 @@ void schedule_conv(LayerFunc& L, const Target& t, const Knobs& k) {
 // 14x14 layers were within noise at 1 thread (-1..+3%) and up to 5%
 // slower at 2 threads with bands of 7 rows, so the default applies flat only
 // where the whole map fits one band (7x7); the knob offers it everywhere.
-constexpr int64_t kFlatMaxBytes = 16 * 1024;
-
 void schedule_pointwise_flat(LayerFunc& L, const Target& t, const Knobs& k) {
     const int v = lanes(t, k, L.out_c), cv = k.at("co_vectors"), tile_c = v * cv;
     int band = L.out_h;
@@ -298,10 +314,9 @@ void schedule_pointwise(LayerFunc& L, const Target& t, const Knobs& k) {
     kk["co_vectors"] = cv;
     const int tile_c = v * cv;
     const bool packed = L.out_c % tile_c == 0;
-    const bool co_outer = k.at("co_outer") == 1 || (k.at("co_outer") == -1 && weight_bytes(L) > 256 * 1024);
     const bool flat_fits = int64_t(tile_c) * L.out_w * 4 <= kFlatMaxBytes && L.out_w * L.out_h > 1;
     const bool whole_map = int64_t(tile_c) * L.out_w * L.out_h * 4 <= kFlatMaxBytes;
-    const bool flat = packed && flat_fits && (k.at("flat") == 1 || (k.at("flat") == -1 && co_outer && whole_map));
+    const bool flat = packed && flat_fits && (k.at("flat") == 1 || (k.at("flat") == -1 && co_outer(L, kk, tile_c) && whole_map));
     const KBlock kb = packed ? k_block(L, t, kk, tile_c) : KBlock{};
     if (packed) pack_pointwise_weights(L, tile_c, flat || kb.kc > 0);
     if (kb.kc)
