@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "lower/layers_q.h"
+
 namespace mncc {
 
 using namespace Halide;
@@ -116,7 +118,7 @@ int x_block(const LayerFunc& L) {
 // and spill more (objdump), so not done.
 void schedule_dot(LayerFunc& L, const Target& t) {
     const int v = lanes(t, L.out_c);
-    const bool pairs = L.acc.dimensions() > L.output.dimensions();   // DotProducts::U8xI8Pairs
+    const bool pairs = pairs_form(L);
     const int cv = pairs ? std::max(1, std::min(2, L.out_c / v)) : std::max(1, std::min(4, L.out_c / v));
     const int xb = t.has_feature(Target::AVX512_SapphireRapids) || (pairs && t.has_feature(Target::AVX512)) ? x_block(L)
                    : std::min(pairs ? 3 : 4, L.out_w);
@@ -168,7 +170,7 @@ void schedule_fc_dot(LayerFunc& L, const Target& t) {
         L.sum_f.compute_root();
         vectorize_input_sums(L);
     }
-    if (L.acc.dimensions() > L.output.dimensions()) {   // the pairs form: acc(h, c), as in schedule_dot
+    if (pairs_form(L)) {   // acc(h, c), as in schedule_dot
         const Var h = L.acc.args()[0];
         L.acc.compute_at(L.output, co).vectorize(h).vectorize(L.c, v / 2).unroll(L.c);
         L.acc.update().reorder(L.r.x, h, L.c, L.r.y).atomic().vectorize(L.r.x).vectorize(h).vectorize(L.c, v / 2).unroll(L.c);

@@ -80,15 +80,6 @@ Expr activate(Expr v, Activation a) {
     return v;
 }
 
-// Exact buffer shapes: constant strides and no bounds queries at run time.
-void fix_shape(OutputImageParam p, const std::vector<int>& extents) {
-    int stride = 1;
-    for (size_t i = 0; i < extents.size(); ++i) {
-        p.dim(static_cast<int>(i)).set_bounds(0, extents[i]).set_stride(stride);
-        stride *= extents[i];
-    }
-}
-
 std::string window_suffix(const Node& n) {
     std::string s = std::to_string(n.kernel_h) + "x" + std::to_string(n.kernel_w) + "s" + std::to_string(n.stride_h);
     if (n.stride_w != n.stride_h) s += "x" + std::to_string(n.stride_w);
@@ -236,6 +227,14 @@ LayerFunc new_layer(const std::string& fn_name, bool four_d) {
 }
 
 }  // namespace
+
+void fix_shape(OutputImageParam p, const std::vector<int>& extents) {
+    int stride = 1;
+    for (size_t i = 0; i < extents.size(); ++i) {
+        p.dim(static_cast<int>(i)).set_bounds(0, extents[i]).set_stride(stride);
+        stride *= extents[i];
+    }
+}
 
 std::string kernel_name(const std::string& model, const Node& n, int index) {
     std::string k;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <Halide.h>
 
@@ -47,6 +48,11 @@ struct LayerFunc {
     Halide::Func pw_in, dw;
     int dw_c = 0;                 // fused: the depthwise stage's channels (= the pointwise's input channels)
 };
+
+// Exact buffer shape for a kernel's input or output: `extents` innermost first,
+// dense strides, so nothing is queried at run time and the emitted glue must pass
+// exactly these shapes (compile.cpp reads them back for the manifest).
+void fix_shape(Halide::OutputImageParam p, const std::vector<int>& extents);
 
 // Kernel function name: <model>_f32_<kind><kxk>s<stride>_<index>.
 std::string kernel_name(const std::string& model, const Node& n, int index);

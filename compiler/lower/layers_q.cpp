@@ -68,14 +68,6 @@ void check_window(const Graph& g, const Node& n, const Hwc& in, const Hwc& out) 
         fail(g, n, "output spatial size does not match input, kernel, stride and padding");
 }
 
-void fix_shape(OutputImageParam p, const std::vector<int>& extents) {
-    int stride = 1;
-    for (size_t i = 0; i < extents.size(); ++i) {
-        p.dim(static_cast<int>(i)).set_bounds(0, extents[i]).set_stride(stride);
-        stride *= extents[i];
-    }
-}
-
 // Folded weights and bias of a weighted layer: w' = w - w_zp(c) as int16 in the
 // Halide order `dims` (c innermost, then the IR's other dims reversed), and
 // bias' = bias - x_zp * sum w' (checked to fit int32).

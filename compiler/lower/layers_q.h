@@ -65,6 +65,9 @@ std::string kernel_name_q(const std::string& model, const Node& n, int index);
 // (h, c) lanes without shuffles; the output adds the two halves (dot_sum).
 enum class DotProducts { None, U8xI8, I8xU8, I8xI8, U8xI8Pairs };
 
+// Whether lowered layer L is in the U8xI8Pairs form: acc has the extra pair dimension h.
+inline bool pairs_form(const LayerFunc& L) { return L.acc.defined() && L.acc.dimensions() > L.output.dimensions(); }
+
 // The data input of quantized layer `n`, seen through Reshape views (throws for a
 // malformed graph or a missing per-tensor quantisation).
 const Node& quantized_data_input(const Graph& g, const Node& n);
