@@ -114,7 +114,8 @@ struct Requant {
     bool uniform = true;
     int64_t max_abs_acc = 0;
     int max_shift = std::numeric_limits<int>::min();   // the largest shift (< 0: right shifts only)
-    bool int64_lanes = false;   // multiply_by_quantized_multiplier's int64_lanes
+    int min_shift = std::numeric_limits<int>::max();   // the smallest
+    HighMul high_mul = HighMul::Rounding;
     Expr multiplier(Expr c) const { return uniform ? Expr(mult(0)) : mult(std::move(c)); }
     Expr shift_of(Expr c) const { return uniform ? Expr(shift(0)) : shift(std::move(c)); }
 };
@@ -122,12 +123,13 @@ Requant requant_params(const Node& in, const Node& n, const std::string& name, b
     const std::vector<quant::Multiplier> m = quant::layer_multipliers(in, n);
     const int co = int(m.size());
     Requant r{Buffer<int32_t>(co, name + "_m"), Buffer<int32_t>(co, name + "_s")};
-    r.int64_lanes = int64_lanes;
+    r.high_mul = int64_lanes ? HighMul::Int64Product : HighMul::Rounding;
     for (int c = 0; c < co; ++c) {
         r.mult(c) = m[size_t(c)].multiplier;
         r.shift(c) = m[size_t(c)].shift;
         r.uniform = r.uniform && m[size_t(c)].multiplier == m[0].multiplier && m[size_t(c)].shift == m[0].shift;
         r.max_shift = std::max(r.max_shift, m[size_t(c)].shift);
+        r.min_shift = std::min(r.min_shift, m[size_t(c)].shift);
     }
     const quant::Range x = quant::dtype_range(in.dtype);
     const int64_t x_zp = in.quant.zero_point[0], dx = std::max(x_zp - x.lo, x.hi - x_zp);
@@ -141,7 +143,8 @@ Requant requant_params(const Node& in, const Node& n, const std::string& name, b
 
 Expr finish(Expr acc, const Requant& q, Expr c, const Node& n, Type out_t) {
     const quant::Range r = quant::activation_range(n.dtype, n.quant, n.activation);
-    Expr y = multiply_by_quantized_multiplier(acc, q.multiplier(c), q.shift_of(c), q.max_abs_acc, q.max_shift, q.int64_lanes) +
+    Expr y = multiply_by_quantized_multiplier(acc, q.multiplier(c), q.shift_of(c), q.max_abs_acc, q.max_shift, q.high_mul,
+                                              q.min_shift) +
              n.quant.zero_point[0];
     return cast(out_t, clamp(y, r.lo, r.hi));
 }
@@ -330,6 +333,7 @@ void lower_depthwise(const Graph& g, const Node& n, const Node& in_n, LayerFunc&
     check_window(g, n, in, out);
     Folded f = fold(g, n, in_n, {n.kernel_h, n.kernel_w, in.c}, {in.c, n.kernel_w, n.kernel_h});
     Requant q = requant_params(in_n, n, L.fn_name, int64_lanes);
+    if (int64_lanes) q.high_mul = HighMul::HighHalf;   // see HighMul
     Buffer<int8_t> w8({in.c, n.kernel_w, n.kernel_h}, L.fn_name + "_w8");
     Buffer<int32_t> s_w(in.c, L.fn_name + "_sw");
     bool any_s_w = false, uniform = true;
@@ -435,7 +439,8 @@ void lower_softmax(const Graph& g, const Node& n, const Node& in_n, LayerFunc& L
 
 }  // namespace
 
-Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64_t max_abs_x, int max_shift, bool int64_lanes) {
+Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64_t max_abs_x, int max_shift, HighMul form,
+                                      int min_shift) {
     const Expr lo = Int(32).min(), hi = Int(32).max();
     Expr left = max(shift, 0), right = max(-shift, 0);
     // What the bound proves: |x * 2^left| < 2^30, so the shift does not saturate
@@ -451,11 +456,28 @@ Expr multiply_by_quantized_multiplier(Expr x, Expr multiplier, Expr shift, int64
     // gemmlowp's SaturatingRoundingDoublingHighMul is floor((a*b + 2^30) / 2^31), saturated:
     // exactly Halide's rounding_mul_shift_right(a, b, 31) (only INT_MIN * INT_MIN saturates).
     // With |a| < 2^30 nothing saturates, and on int64 lanes the product is written out.
-    Expr h = small && int64_lanes
+    const Expr one = Internal::make_const(UInt(32), 1);
+    if (small && form == HighMul::HighHalf && (max_abs_x << max_left) < (int64_t(1) << 28)) {
+        // |a| < 2^28: the high multiply as the high half of a 32 x 32-bit product, which
+        // LLVM gives x86 as vpmuldq on the even and the odd lanes (no widening to and
+        // narrowing from 64-bit lanes). hi = floor(4a * b / 2^32) = floor(a*b / 2^30), and
+        // h = floor((a*b + 2^30) / 2^31) = floor((hi + 1) / 2) (floor(floor(y) / 2) =
+        // floor(y / 2)). That halving folds into the rounding divide below: with u = hi + 1,
+        // floor((floor(u / 2) + half + s) / 2^r) = floor((u + 2 half + 2 s) / 2^(r + 1)),
+        // s = -[h < 0 and r > 0], h < 0 exactly when u < 0. r = min(right, 30): from a
+        // right shift of 30 on the result is 0 (|h| < 2^28 < half), and so is the
+        // clamped form's (0 < u + 2^30 + 2 s < 2^31), which keeps the shift below 32
+        // (no clamp when every shift is at least -30).
+        Expr hi_mul = cast<int32_t>((cast<int64_t>(a << 2) * cast<int64_t>(multiplier)) >> 32);
+        Expr u = hi_mul + 1, r = min_shift >= -30 ? right : min(right, 30);
+        Expr two_half = cast<int32_t>(one << cast<uint32_t>(r)) & -2;   // 2 half: 0 for r = 0
+        Expr two_s = max_shift < 0 ? (u >> 31) << 1 : ((u >> 31) << 1) & select(r > 0, -1, 0);
+        return (u + two_half + two_s) >> (r + 1);
+    }
+    Expr h = small && form != HighMul::Rounding
                  ? cast<int32_t>((cast<int64_t>(a) * cast<int64_t>(multiplier) + Expr(int64_t(1) << 30)) >> 31)
                  : Internal::rounding_mul_shift_right(a, multiplier, 31);
     // RoundingDivideByPOT: half away from zero (rounding_shift_right would round half up).
-    const Expr one = Internal::make_const(UInt(32), 1);
     if (small) {   // floor((h + half - [h < 0 and right > 0]) / 2^right); right > 0 for sure when max_shift < 0
         Expr half = cast<int32_t>((one << cast<uint32_t>(right)) >> 1);
         return (h + half + (max_shift < 0 ? h >> 31 : (h >> 31) & select(right > 0, -1, 0))) >> right;

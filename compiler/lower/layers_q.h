@@ -39,12 +39,24 @@ bool is_quantized_layer(const Node& n);
 // saturate and the rounding cannot overflow (same results for such x); with
 // max_shift <= 0 the left shift is left out, with max_shift < 0 the rounding's
 // test for a zero right shift too.
-// int64_lanes (x86): the bounded form's high multiply as a 64-bit product, shifted and
-// truncated; LLVM's code for it (vpmuldq, logical shifts, vpmovqd) made synth 1.0/224
-// int8 7-9% faster at 1 thread than rounding_mul_shift_right's (vpsraq, vpmovsqd), 6
-// interleaved rounds; HVX has no 64-bit lanes.
+// How the bounded form computes the high multiply (all give the same results):
+//  - Rounding: Halide's rounding_mul_shift_right (HVX, which has no 64-bit lanes).
+//  - Int64Product (x86): a 64-bit product, shifted and truncated. LLVM's code for
+//    it (vpmovzxdq, vpmuldq, logical shifts, vpmovqd) made synth 1.0/224 int8 7-9%
+//    faster at 1 thread than rounding_mul_shift_right's (vpsraq, vpmovsqd), 6
+//    interleaved rounds.
+//  - HighHalf (x86 depthwise; Int64Product where |x * 2^left| < 2^28 is not known):
+//    the high half of a 32 x 32-bit product (LLVM: vpmuldq on the even and the odd
+//    lanes, no widening or narrowing) with the halving folded into the rounding
+//    divide. Measured (synth 1.0/224 int8, 1 thread, `mncc bench --keep` programs
+//    run in alternating order, 8 rounds, 2026-11-29): every depthwise layer
+//    0.87-0.90x the time, but pointwise layers 1.02-1.13x and the first conv 1.07x,
+//    so only depthwise layers use it.
+// min_shift: every shift is at least this (-31: no bound).
+enum class HighMul { Rounding, Int64Product, HighHalf };
 Halide::Expr multiply_by_quantized_multiplier(Halide::Expr x, Halide::Expr multiplier, Halide::Expr shift,
-                                              int64_t max_abs_x = -1, int max_shift = 30, bool int64_lanes = false);
+                                              int64_t max_abs_x = -1, int max_shift = 30,
+                                              HighMul form = HighMul::Rounding, int min_shift = -31);
 
 // Kernel function name: <model>_u8_<kind>_<index> (or _i8_).
 std::string kernel_name_q(const std::string& model, const Node& n, int index);
@@ -76,7 +88,7 @@ const Node& quantized_data_input(const Graph& g, const Node& n);
 // naming the node for anything outside the supported set). With a dot-product
 // form, depthwise layers also sum runs of taps in int16 where that is exact
 // (HVX, which passes None for them, keeps one 32-bit sum per tap).
-// int64_lanes: the target has 64-bit vector lanes (x86; see multiply_by_quantized_multiplier).
+// int64_lanes: the target has 64-bit vector lanes (x86; see HighMul).
 LayerFunc lower_layer_q(const Graph& g, const Node& n, const std::string& fn_name, DotProducts dot = DotProducts::None,
                         bool int64_lanes = false);
 

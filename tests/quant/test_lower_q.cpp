@@ -373,10 +373,10 @@ TEST(QuantLower, RequantisationMatchesReferenceOnEdgeValues) {
     }
     // The bounded form (|x| <= 2^23 - 1 and left shifts <= 7 known: no saturation
     // selects, one rounding add), on the inputs clamped to the bound.
-    for (bool int64_lanes : {false, true}) {
+    for (HighMul form : {HighMul::Rounding, HighMul::Int64Product}) {
         constexpr int32_t kBound = (1 << 23) - 1;
         Func f("requant_bounded");
-        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, 7, int64_lanes);
+        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, 7, form);
         f.vectorize(i, 16);
         Buffer<int32_t> out = f.realize({int(xs.size()), int(ms.size()), 39});   // shifts -31..7
         int diffs = 0;
@@ -385,14 +385,15 @@ TEST(QuantLower, RequantisationMatchesReferenceOnEdgeValues) {
                 for (size_t a = 0; a < xs.size(); ++a)
                     diffs += out(int(a), int(b), c) != quant::multiply_by_quantized_multiplier(
                                                              std::clamp(xs[a], -kBound, kBound), {ms[b], c - 31});
-        EXPECT_EQ(diffs, 0) << "int64 lanes " << int64_lanes;
+        EXPECT_EQ(diffs, 0) << "form " << int(form);
     }
     // The bounded form with right shifts only (max_shift 0: no left shift; -1: no
     // test for a zero right shift either), on shifts up to the bound.
-    for (auto [max_shift, int64_lanes] : {std::pair{0, false}, std::pair{0, true}, std::pair{-1, false}, std::pair{-1, true}}) {
+    for (auto [max_shift, form] : {std::pair{0, HighMul::Rounding}, std::pair{0, HighMul::Int64Product},
+                                   std::pair{-1, HighMul::Rounding}, std::pair{-1, HighMul::Int64Product}}) {
         constexpr int32_t kBound = (1 << 29) - 1;
         Func f("requant_right_" + std::to_string(-max_shift));
-        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, max_shift, int64_lanes);
+        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -kBound, kBound), mb(j), sb(k), kBound, max_shift, form);
         f.vectorize(i, 16);
         const int shifts = 32 + max_shift;   // -31..max_shift
         Buffer<int32_t> out = f.realize({int(xs.size()), int(ms.size()), shifts});
@@ -402,7 +403,39 @@ TEST(QuantLower, RequantisationMatchesReferenceOnEdgeValues) {
                 for (size_t a = 0; a < xs.size(); ++a)
                     diffs += out(int(a), int(b), c) != quant::multiply_by_quantized_multiplier(
                                                              std::clamp(xs[a], -kBound, kBound), {ms[b], c - 31});
-        EXPECT_EQ(diffs, 0) << "max_shift " << max_shift << " int64 lanes " << int64_lanes;
+        EXPECT_EQ(diffs, 0) << "max_shift " << max_shift << " form " << int(form);
+    }
+    // The high-half form on int64 lanes (|x * 2^left| < 2^28 known: 32 x 32-bit high
+    // multiply, the halving folded into the rounding divide, right shifts from 30 on
+    // clamped unless every shift is at least -30), with left shifts, right shifts only,
+    // and without the zero-shift test.
+    struct HighHalf {
+        int32_t bound;
+        int max_shift, min_shift;
+    };
+    for (const HighHalf& t : {HighHalf{(1 << 20) - 1, 7, -31}, HighHalf{(1 << 28) - 1, 0, -31},
+                              HighHalf{(1 << 28) - 1, -1, -31}, HighHalf{(1 << 28) - 1, -1, -30}}) {
+        Func f("requant_high_half_" + std::to_string(t.max_shift + 1) + "_" + std::to_string(-t.min_shift));
+        f(i, j, k) = multiply_by_quantized_multiplier(clamp(xb(i), -t.bound, t.bound), mb(j), sb(k + t.min_shift + 31), t.bound,
+                                                      t.max_shift, HighMul::HighHalf, t.min_shift);
+        f.vectorize(i, 16);
+        const int shifts = t.max_shift - t.min_shift + 1;
+        Buffer<int32_t> out = f.realize({int(xs.size()), int(ms.size()), shifts});
+        int diffs = 0, ties = 0;
+        for (int c = 0; c < shifts; ++c)
+            for (size_t b = 0; b < ms.size(); ++b)
+                for (size_t a = 0; a < xs.size(); ++a) {
+                    const int shift = c + t.min_shift;
+                    const int32_t x = std::clamp(xs[a], -t.bound, t.bound), want = quant::multiply_by_quantized_multiplier(x, {ms[b], shift});
+                    diffs += out(int(a), int(b), c) != want;
+                    if (shift < 0) {   // count the exact negative ties of the rounding divide
+                        const int32_t h = quant::saturating_rounding_doubling_high_mul(x, ms[b]);
+                        const int64_t half = int64_t(1) << (-shift - 1);
+                        ties += h < 0 && (int64_t(h) & (2 * half - 1)) == half;
+                    }
+                }
+        EXPECT_EQ(diffs, 0) << "bound " << t.bound << " shifts " << t.min_shift << ".." << t.max_shift;
+        EXPECT_GT(ties, 20) << "bound " << t.bound << " shifts " << t.min_shift << ".." << t.max_shift;
     }
     // Constant multiplier and shift (what uint8 per-tensor layers bake in).
     const std::vector<std::pair<int32_t, int>> consts = {{1 << 30, -31}, {1 << 30, -7}, {1992123456, -1}, {kMin, 0}, {1518500250, 3}, {kMax, 30}};
