@@ -50,8 +50,8 @@ bool is_quantized_layer(const Node& n);
 //    lanes, no widening or narrowing) with the halving folded into the rounding
 //    divide. Measured (synth 1.0/224 int8, 1 thread, `mncc bench --keep` programs
 //    run in alternating order, 8 rounds, 2026-11-29): every depthwise layer
-//    0.87-0.90x the time, but pointwise layers 1.02-1.13x and the first conv 1.07x,
-//    so only depthwise layers use it.
+//    0.85-0.90x the time; pointwise layers, the first conv and FC no faster (0.98-1.00x
+//    over 10 such rounds, 1.02-1.13x in another 8), so only depthwise layers use it.
 // min_shift: every shift is at least this (-31: no bound).
 enum class HighMul { Rounding, Int64Product, HighHalf };
 Halide::Expr multiply_by_quantized_multiplier(Halide::Expr x, Halide::Expr multiplier, Halide::Expr shift,
