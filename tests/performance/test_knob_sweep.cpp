@@ -256,6 +256,47 @@ TEST(ParallelPolicy, TinyLayersRunSeriallyLargeOnesInParallel) {
     EXPECT_TRUE(has_parallel_loop(L, host));
 }
 
+// The loop of the first parallel loop in `L`'s lowered pipeline, from the name of
+// its closure (<func>_par_for_<func>_s0_<var>, e.g. "pw__1_s0_c_co"), or "" when none.
+std::string parallel_loop_var(LayerFunc& L, const Halide::Target& t) {
+    const std::string s = compiled_text(L, t), tag = "_par_for_";
+    const size_t p = s.find(tag);
+    if (p == std::string::npos) return "";
+    const size_t b = p + tag.size();
+    return s.substr(b, s.find(' ', b) - b);
+}
+
+// co_outer -1: output-channel tiles outermost, and split between the threads, only
+// for weights above 1 MiB, or above 256 KiB when a tile's whole map fits one flat
+// band (7x7); otherwise rows outermost and split, like the depthwise layers around
+// them (the 14x14x512 layers of 1.0/224, whose 1 MiB of weights an L2 holds).
+TEST(ParallelPolicy, PointwiseSplitsRowsUnlessTheWeightsAreLarge) {
+    const Halide::Target host = Halide::get_jit_target_from_environment().with_feature(Halide::Target::NoRuntime);
+    struct Case {
+        int hw, cin, cout;
+        bool channel_tiles;
+    };
+    for (const Case& c : {Case{14, 512, 512, false}, Case{14, 256, 512, false}, Case{28, 128, 256, false},
+                          Case{7, 1024, 1024, true}, Case{7, 256, 512, true}, Case{28, 512, 1024, true}}) {
+        const Graph g = pointwise_net(c.hw, c.hw, c.cin, {c.cout});
+        LayerFunc L = lower_layer(g, g.node(g.output), "pw");
+        apply_x86_schedule(L, host, x86_default_knobs(L.kind));
+        const std::string var = parallel_loop_var(L, host);
+        EXPECT_NE(var.find(c.channel_tiles ? "_s0_c_co" : "_s0_y"), std::string::npos)
+            << c.hw << "x" << c.hw << " " << c.cin << " -> " << c.cout << ": parallel loop " << var;
+        // The knob overrides the rule either way.
+        for (int forced : {0, 1}) {
+            LayerFunc F = lower_layer(g, g.node(g.output), "pw");
+            Knobs k = x86_default_knobs(F.kind);
+            k["co_outer"] = forced;
+            k["flat"] = 0;
+            apply_x86_schedule(F, host, k);
+            const std::string v = parallel_loop_var(F, host);
+            EXPECT_NE(v.find(forced ? "_s0_c_co" : "_s0_y"), std::string::npos) << c.hw << " co_outer=" << forced << ": " << v;
+        }
+    }
+}
+
 // Depthwise layers go parallel from an estimated 2 us, like the others (the pool
 // keeps each thread's rows on its core): every stride-1 one of synth 1.0/224 and of
 // 0.25/128 down to 8x8x128 (2.6 us), while 0.25/128's 4x4x256 (1.3 us) stays serial.
