@@ -98,10 +98,11 @@ constexpr int64_t kFlatMaxBytes = 16 * 1024;   // see schedule_pointwise_flat
 // whole map fits one flat band (pointwise then uses the flat schedule). Rows
 // outermost splits a layer's rows between the threads like the depthwise layers
 // around it, so each core reads the rows it wrote. Measured (synth 1.0/224,
-// `mncc bench --keep` programs run alternately, 8 rounds, 2026-11-29): the 14x14
-// layers (1 MiB of weights) with rows outermost instead of channel tiles, at 2
-// threads network median 5.04 -> 4.81 ms, those pointwise layers 0.92-1.01x and
-// the depthwise layers between them 0.73-0.78x; at 1 thread within noise.
+// `mncc bench --keep` programs run alternately, 8 rounds each, 2026-11-29): the
+// 14x14 layers (1 MiB of weights) with rows outermost instead of channel tiles, at
+// 2 threads network median 5.04 -> 4.81 and 4.93 -> 4.45 ms in two runs, those
+// pointwise layers 0.92-1.01x and the depthwise layers between them 0.73-0.78x;
+// at 1 thread within noise. The network then takes what its layers take alone.
 bool co_outer(const LayerFunc& L, const Knobs& k, int tile_c) {
     const int knob = k.at("co_outer");
     if (knob != -1) return knob == 1;
