@@ -92,6 +92,11 @@ int vector_registers(const Target& t) { return t.has_feature(Target::AVX512) ? 3
 
 constexpr int64_t kFlatMaxBytes = 16 * 1024;   // see schedule_pointwise_flat
 
+// Whether one channel tile's whole output map fits one flat band (the 7x7 layers).
+bool whole_map_in_one_band(const LayerFunc& L, int tile_c) {
+    return int64_t(tile_c) * L.out_w * L.out_h * 4 <= kFlatMaxBytes;
+}
+
 // co_outer -1: output-channel tiles outermost where rows outermost would stream
 // more weights than the core's L2 keeps beside the activations (over 1 MiB, the
 // 7x7 layers of 1.0/224), and where the weights exceed 256 KiB and one tile's
@@ -107,7 +112,7 @@ bool co_outer(const LayerFunc& L, const Knobs& k, int tile_c) {
     const int knob = k.at("co_outer");
     if (knob != -1) return knob == 1;
     const int64_t w = weight_bytes(L);
-    return w > 1024 * 1024 || (w > 256 * 1024 && int64_t(tile_c) * L.out_w * L.out_h * 4 <= kFlatMaxBytes);
+    return w > 1024 * 1024 || (w > 256 * 1024 && whole_map_in_one_band(L, tile_c));
 }
 
 // co_vectors 0 = auto: 4 vectors with 32 registers (4 x 6 accumulators + 4 weights +
@@ -316,8 +321,8 @@ void schedule_pointwise(LayerFunc& L, const Target& t, const Knobs& k) {
     const int tile_c = v * cv;
     const bool packed = L.out_c % tile_c == 0;
     const bool flat_fits = int64_t(tile_c) * L.out_w * 4 <= kFlatMaxBytes && L.out_w * L.out_h > 1;
-    const bool whole_map = int64_t(tile_c) * L.out_w * L.out_h * 4 <= kFlatMaxBytes;
-    const bool flat = packed && flat_fits && (k.at("flat") == 1 || (k.at("flat") == -1 && co_outer(L, kk, tile_c) && whole_map));
+    const bool flat = packed && flat_fits &&
+                      (k.at("flat") == 1 || (k.at("flat") == -1 && co_outer(L, kk, tile_c) && whole_map_in_one_band(L, tile_c)));
     const KBlock kb = packed ? k_block(L, t, kk, tile_c) : KBlock{};
     if (packed) pack_pointwise_weights(L, tile_c, flat || kb.kc > 0);
     if (kb.kc)

@@ -93,6 +93,32 @@ int x_block(const LayerFunc& L) {
     return best;
 }
 
+// The dot-product accumulator, computed at `at`: vectors of v output channels, or in
+// the pairs form (acc(h, c, ...)) of (h, c) lanes with v / 2 channels each. The update
+// runs r.x (summed inside each lane by vpdpbusd / vpmaddwd), [h,] c, then `outer`
+// (unrolling `unrolled_r`); c and `unrolled` are unrolled in both stages.
+void schedule_dot_acc(LayerFunc& L, int v, const LoopLevel& at, const std::vector<VarOrRVar>& outer,
+                      const std::vector<RVar>& unrolled_r, const std::vector<Var>& unrolled) {
+    const bool pairs = pairs_form(L);
+    const int channels = pairs ? v / 2 : v;
+    const Var h = L.acc.args()[0];   // the pair dimension in the pairs form
+    L.acc.compute_at(at);
+    if (pairs) L.acc.vectorize(h);
+    L.acc.vectorize(L.c, channels).unroll(L.c);
+    for (const Var& u : unrolled) L.acc.unroll(u);
+    std::vector<VarOrRVar> order{L.r.x};
+    if (pairs) order.push_back(h);
+    order.push_back(L.c);
+    order.insert(order.end(), outer.begin(), outer.end());
+    Stage update = L.acc.update();
+    update.reorder(order);
+    for (const RVar& u : unrolled_r) update.unroll(u);
+    update.atomic().vectorize(L.r.x);
+    if (pairs) update.vectorize(h);
+    update.vectorize(L.c, channels).unroll(L.c);
+    for (const Var& u : unrolled) update.unroll(u);
+}
+
 // The dot-product form (layers_q.h, DotProducts): the 4 channels of r.x reduce
 // atomically inside each int32 lane (vpdpbusd, sdot); the input sums are
 // computed per row (once for the whole map with co tiles outermost). A small window
@@ -139,23 +165,10 @@ void schedule_dot(LayerFunc& L, const Target& t) {
         if (L.sum_f.defined()) L.sum_f.compute_at(L.output, L.y);
     }
     if (L.sum_f.defined()) vectorize_input_sums(L);
-    Stage update = L.acc.update();
-    if (pairs) {   // acc(h, c, x, y): vectors of (h, c) lanes, v / 2 channels each
-        const Var h = L.acc.args()[0];
-        L.acc.compute_at(L.output, xo).vectorize(h).vectorize(L.c, v / 2).unroll(L.c).unroll(L.x);
-        if (L.kind == KernelKind::Conv)
-            update.reorder(L.r.x, h, L.c, L.x, L.r.y, L.r.z, L.r.w, L.y).unroll(L.r.z).unroll(L.r.w);
-        else
-            update.reorder(L.r.x, h, L.c, L.x, L.r.y, L.y);
-        update.atomic().vectorize(L.r.x).vectorize(h).vectorize(L.c, v / 2).unroll(L.c).unroll(L.x);
-        return;
-    }
-    L.acc.compute_at(L.output, xo).vectorize(L.c, v).unroll(L.c).unroll(L.x);
     if (L.kind == KernelKind::Conv)
-        update.reorder(L.r.x, L.c, L.x, L.r.y, L.r.z, L.r.w, L.y).unroll(L.r.z).unroll(L.r.w);
+        schedule_dot_acc(L, v, LoopLevel(L.output, xo), {L.x, L.r.y, L.r.z, L.r.w, L.y}, {L.r.z, L.r.w}, {L.x});
     else
-        update.reorder(L.r.x, L.c, L.x, L.r.y, L.y);
-    update.atomic().vectorize(L.r.x).vectorize(L.c, v).unroll(L.c).unroll(L.x);
+        schedule_dot_acc(L, v, LoopLevel(L.output, xo), {L.x, L.r.y, L.y}, {}, {L.x});
 }
 
 // FC in the dot-product form: 4 independent vectors of output channels, the
@@ -170,14 +183,7 @@ void schedule_fc_dot(LayerFunc& L, const Target& t) {
         L.sum_f.compute_root();
         vectorize_input_sums(L);
     }
-    if (pairs_form(L)) {   // acc(h, c), as in schedule_dot
-        const Var h = L.acc.args()[0];
-        L.acc.compute_at(L.output, co).vectorize(h).vectorize(L.c, v / 2).unroll(L.c);
-        L.acc.update().reorder(L.r.x, h, L.c, L.r.y).atomic().vectorize(L.r.x).vectorize(h).vectorize(L.c, v / 2).unroll(L.c);
-        return;
-    }
-    L.acc.compute_at(L.output, co).vectorize(L.c, v).unroll(L.c);
-    L.acc.update().reorder(L.r.x, L.c, L.r.y).atomic().vectorize(L.r.x).vectorize(L.c, v).unroll(L.c);
+    schedule_dot_acc(L, v, LoopLevel(L.output, co), {L.r.y}, {}, {});
 }
 
 // Depthwise: one int32 vector of channels by 4 pixels by 2 rows per tile, the
